@@ -1,0 +1,269 @@
+package retention
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/smartbooqing/steward/privacy"
+)
+
+// MemoryStore keeps records and holds in memory behind one mutex, so that a
+// disposal re-checks holds atomically. It implements [HoldStore] and
+// [Inventory] and is the default when a host passes no store. It is safe for
+// concurrent use; values passed in and returned are copies.
+type MemoryStore struct {
+	audit privacy.AuditLog
+
+	mu      sync.Mutex
+	records map[privacy.Ref]privacy.Record
+	order   []privacy.Ref // every ref in records, sorted when !dirty; may hold deleted refs
+	dirty   bool
+	holds   map[string]Hold
+}
+
+var (
+	_ HoldStore = (*MemoryStore)(nil)
+	_ Inventory = (*MemoryStore)(nil)
+)
+
+// NewMemoryStore returns an empty store that writes disposal tombstones to
+// audit; a nil audit is a new in-memory log.
+func NewMemoryStore(audit privacy.AuditLog) *MemoryStore {
+	if audit == nil {
+		audit = privacy.NewMemoryAuditLog()
+	}
+	return &MemoryStore{audit: audit, records: make(map[privacy.Ref]privacy.Record), holds: make(map[string]Hold)}
+}
+
+// AuditLog returns the log tombstones are written to.
+func (m *MemoryStore) AuditLog() privacy.AuditLog { return m.audit }
+
+// PutRecord stores r, replacing a record with the same Ref. It returns an
+// error wrapping privacy.ErrInvalid if r does not validate.
+func (m *MemoryStore) PutRecord(ctx context.Context, r privacy.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.records[r.Ref]; !ok {
+		if n := len(m.order); n > 0 && m.order[n-1].Compare(r.Ref) >= 0 {
+			m.dirty = true
+		}
+		m.order = append(m.order, r.Ref)
+	}
+	m.records[r.Ref] = r.Clone()
+	return nil
+}
+
+// Record returns the record ref, or an error wrapping privacy.ErrNotFound.
+func (m *MemoryStore) Record(ctx context.Context, ref privacy.Ref) (privacy.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return privacy.Record{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.records[ref]
+	if !ok {
+		return privacy.Record{}, notFound("retention.MemoryStore.Record", ref)
+	}
+	return r.Clone(), nil
+}
+
+// Len returns the number of records.
+func (m *MemoryStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.records)
+}
+
+func notFound(op string, ref privacy.Ref) error {
+	return &privacy.Error{Op: op, Ref: ref, Msg: "no such record", Err: privacy.ErrNotFound}
+}
+
+// scanPage is how many records Scan copies per lock.
+const scanPage = 256
+
+// Scan implements [Inventory]. It takes the lock once per page of records, so
+// a caller may dispose of records while it iterates.
+func (m *MemoryStore) Scan(ctx context.Context, after privacy.Ref) iter.Seq2[privacy.Record, error] {
+	return func(yield func(privacy.Record, error) bool) {
+		page := make([]privacy.Record, 0, scanPage)
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(privacy.Record{}, err)
+				return
+			}
+			page = m.page(page[:0], after)
+			if len(page) == 0 {
+				return
+			}
+			for _, r := range page {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			after = page[len(page)-1].Ref
+		}
+	}
+}
+
+func (m *MemoryStore) page(dst []privacy.Record, after privacy.Ref) []privacy.Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dirty || len(m.order) > 2*len(m.records)+scanPage {
+		m.order = m.order[:0]
+		for ref := range m.records {
+			m.order = append(m.order, ref)
+		}
+		slices.SortFunc(m.order, privacy.Ref.Compare)
+		m.dirty = false
+	}
+	i, _ := slices.BinarySearchFunc(m.order, after, privacy.Ref.Compare)
+	for ; i < len(m.order) && len(dst) < cap(dst); i++ {
+		ref := m.order[i]
+		if ref.Compare(after) <= 0 && !after.IsZero() {
+			continue
+		}
+		if r, ok := m.records[ref]; ok {
+			dst = append(dst, r.Clone())
+		}
+	}
+	return dst
+}
+
+// Dispose implements [Inventory]: under the store's lock it reads the record
+// and its covering holds, asks check, deletes the record and appends the
+// tombstone; if the append fails, the record is put back.
+func (m *MemoryStore) Dispose(ctx context.Context, ref privacy.Ref, check Check, tomb privacy.Event) error {
+	const op = "retention.MemoryStore.Dispose"
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.records[ref]
+	if !ok {
+		return notFound(op, ref)
+	}
+	if err := check(r.Clone(), m.covering(r.Subject, r.Ref)); err != nil {
+		return err
+	}
+	delete(m.records, ref)
+	if _, err := m.audit.Append(ctx, tomb); err != nil {
+		m.records[ref] = r
+		return &privacy.Error{Op: op, Ref: ref, Msg: "tombstone not written, record kept", Err: err}
+	}
+	return nil
+}
+
+// Put implements [HoldStore].
+func (m *MemoryStore) Put(ctx context.Context, h Hold) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.holds[h.ID]; ok {
+		return &privacy.Error{Op: "retention.MemoryStore.Put", Msg: fmt.Sprintf("hold %s exists", h.ID), Err: privacy.ErrConflict}
+	}
+	m.holds[h.ID] = h
+	return nil
+}
+
+// Release implements [HoldStore].
+func (m *MemoryStore) Release(ctx context.Context, id, by string, at time.Time) (Hold, error) {
+	const op = "retention.MemoryStore.Release"
+	if err := ctx.Err(); err != nil {
+		return Hold{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, ok := m.holds[id]
+	switch {
+	case !ok:
+		return Hold{}, &privacy.Error{Op: op, Msg: fmt.Sprintf("no hold %s", id), Err: privacy.ErrNotFound}
+	case !h.Active():
+		return Hold{}, &privacy.Error{Op: op, Msg: fmt.Sprintf("hold %s was released already", id), Err: privacy.ErrConflict}
+	}
+	h.ReleasedBy, h.ReleasedAt = by, at
+	m.holds[id] = h
+	return h, nil
+}
+
+// Get implements [HoldStore].
+func (m *MemoryStore) Get(ctx context.Context, id string) (Hold, error) {
+	if err := ctx.Err(); err != nil {
+		return Hold{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, ok := m.holds[id]
+	if !ok {
+		return Hold{}, &privacy.Error{Op: "retention.MemoryStore.Get", Msg: fmt.Sprintf("no hold %s", id), Err: privacy.ErrNotFound}
+	}
+	return h, nil
+}
+
+// Active implements [HoldStore]. It yields a snapshot taken when iteration starts.
+func (m *MemoryStore) Active(ctx context.Context) iter.Seq2[Hold, error] {
+	return func(yield func(Hold, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(Hold{}, err)
+			return
+		}
+		m.mu.Lock()
+		var hs []Hold
+		for _, h := range m.holds {
+			if h.Active() {
+				hs = append(hs, h)
+			}
+		}
+		m.mu.Unlock()
+		slices.SortFunc(hs, func(a, b Hold) int { return cmpString(a.ID, b.ID) })
+		for _, h := range hs {
+			if !yield(h, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Covering implements [HoldStore].
+func (m *MemoryStore) Covering(ctx context.Context, subject privacy.SubjectID, ref privacy.Ref) ([]Hold, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.covering(subject, ref), nil
+}
+
+func (m *MemoryStore) covering(subject privacy.SubjectID, ref privacy.Ref) []Hold {
+	probe := privacy.Record{Ref: ref, Subject: subject}
+	hs := []Hold{}
+	for _, h := range m.holds {
+		if h.Active() && h.Scope.Covers(&probe) {
+			hs = append(hs, h)
+		}
+	}
+	slices.SortFunc(hs, func(a, b Hold) int { return cmpString(a.ID, b.ID) })
+	return hs
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
