@@ -429,9 +429,10 @@ func (p *Policy) Resolve(r *privacy.Record, holds []Hold, now time.Time) Decisio
 }
 
 // ResolveBypassing is Resolve with the retention of governance rules set
-// aside, for an explicit, audited override. Holds and compliance rules still
-// count; each bypassed rule is a ReasonBypassed. The caller records the bypass
-// in the audit log.
+// aside, for an explicit, audited override: a governance rule counts as ended,
+// so a record that only governance rules kept is due. Holds and compliance
+// rules still count; each bypassed rule is a ReasonBypassed. The caller
+// records the bypass in the audit log.
 func (p *Policy) ResolveBypassing(r *privacy.Record, holds []Hold, now time.Time) Decision {
 	return p.resolve(r, holds, now, true)
 }
@@ -466,7 +467,12 @@ func (p *Policy) resolve(r *privacy.Record, holds []Hold, now time.Time, bypass 
 			continue
 		}
 		if bypass && c.rule.Mode == Governance {
+			// A bypassed rule counts as ended: what only it kept is due.
 			d.add(Reason{Kind: ReasonBypassed, Rule: c.rule})
+			if keepRule == nil {
+				keepRule = c
+			}
+			ended = true
 			continue
 		}
 		src, ok := c.rule.Anchor.source(r)
@@ -548,7 +554,9 @@ func (p *Policy) resolve(r *privacy.Record, holds []Hold, now time.Time, bypass 
 		d.Until = delLast.Next().Start(delRule.loc)
 	case ended:
 		d.Outcome, d.Rule = Due, keepRule.rule
-		d.Until = keepLast.Next().Start(keepRule.loc)
+		if !keepLast.IsZero() {
+			d.Until = keepLast.Next().Start(keepRule.loc)
+		}
 	case delRule != nil:
 		d.Outcome, d.Rule = NotDue, delRule.rule
 		d.Until = delLast.Next().Start(delRule.loc)

@@ -105,7 +105,7 @@ func TestGovernanceBypass(t *testing.T) {
 	d := p.Resolve(ticket, nil, now)
 	assert.Equal(t, retention.Retain, d.Outcome)
 	d = p.ResolveBypassing(ticket, nil, now)
-	assert.Equal(t, retention.NotDue, d.Outcome, "a bypassed governance rule no longer keeps the record")
+	assert.Equal(t, retention.Due, d.Outcome, "a bypassed governance rule counts as ended")
 	require.Len(t, d.Reasons(), 1)
 	assert.Equal(t, retention.ReasonBypassed, d.Reasons()[0].Kind)
 
