@@ -1,0 +1,24 @@
+package storetest_test
+
+import (
+	"testing"
+
+	"github.com/smartbooqing/steward/consent"
+	"github.com/smartbooqing/steward/privacy"
+	"github.com/smartbooqing/steward/retention"
+	"github.com/smartbooqing/steward/storetest"
+)
+
+// The in-memory stores are the first implementations of the specification.
+func TestMemoryStores(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		AuditLog: func(*testing.T) privacy.AuditLog { return privacy.NewMemoryAuditLog() },
+		Holds:    func(*testing.T) retention.HoldStore { return retention.NewMemoryStore(nil) },
+		Inventory: func(*testing.T) storetest.Inventory {
+			audit := privacy.NewMemoryAuditLog()
+			s := retention.NewMemoryStore(audit)
+			return storetest.Inventory{Inventory: s, Holds: s, Audit: audit, Add: s.PutRecord}
+		},
+		Consent: func(*testing.T) consent.Store { return consent.NewMemoryStore() },
+	})
+}
