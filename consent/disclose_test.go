@@ -132,6 +132,7 @@ func TestDisclose(t *testing.T) {
 			assert.Equal(t, privacy.SubjectID("s1"), a.Subject)
 			assert.Equal(t, tc.recipient, a.Object)
 			if !tc.pass {
+				require.ErrorIs(t, err, privacy.ErrNoConsent)
 				assertError(t, err, privacy.ErrNoConsent)
 				assert.NotContains(t, err.Error(), "s1", "the error names no subject")
 				assert.Equal(t, privacy.ActionDisclosureDenied, a.Action)
