@@ -26,8 +26,8 @@ type MemoryStore struct {
 }
 
 var (
-	_ HoldStore = (*MemoryStore)(nil)
-	_ Inventory = (*MemoryStore)(nil)
+	_ HoldStore      = (*MemoryStore)(nil)
+	_ PagedInventory = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty store that writes disposal tombstones to
@@ -101,7 +101,9 @@ func (m *MemoryStore) Scan(ctx context.Context, after privacy.Ref) iter.Seq2[pri
 				yield(privacy.Record{}, err)
 				return
 			}
+			m.mu.Lock()
 			page = m.page(page[:0], after)
+			m.mu.Unlock()
 			if len(page) == 0 {
 				return
 			}
@@ -115,9 +117,9 @@ func (m *MemoryStore) Scan(ctx context.Context, after privacy.Ref) iter.Seq2[pri
 	}
 }
 
+// page copies the records after after into dst, up to its capacity. The
+// caller holds m.mu.
 func (m *MemoryStore) page(dst []privacy.Record, after privacy.Ref) []privacy.Record {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.dirty || len(m.order) > 2*len(m.records)+scanPage {
 		m.order = m.order[:0]
 		for ref := range m.records {
@@ -162,6 +164,63 @@ func (m *MemoryStore) Dispose(ctx context.Context, ref privacy.Ref, check Check,
 		return &privacy.Error{Op: op, Ref: ref, Msg: "tombstone not written, record kept", Err: err}
 	}
 	return nil
+}
+
+// DisposePage implements [PagedInventory]: the page is read, decided and
+// disposed of under the store's lock. If appending an event fails, the page's
+// records are put back and the events appended before it stay in the log
+// (an in-memory log fails only on a cancelled context).
+func (m *MemoryStore) DisposePage(ctx context.Context, after privacy.Ref, size int,
+	decide func(page []privacy.Record, holds [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	const op = "retention.MemoryStore.DisposePage"
+	if err := ctx.Err(); err != nil {
+		return privacy.Ref{}, 0, err
+	}
+	if size <= 0 {
+		return privacy.Ref{}, 0, &privacy.Error{Op: op, Msg: "page size must be positive", Err: privacy.ErrInvalid}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	page := m.page(make([]privacy.Record, 0, size), after)
+	if len(page) == 0 {
+		return privacy.Ref{}, 0, nil
+	}
+	holds := make([][]Hold, len(page))
+	for i := range page {
+		holds[i] = m.covering(page[i].Subject, page[i].Ref)
+	}
+	events, err := decide(page, holds)
+	if err != nil {
+		return privacy.Ref{}, 0, err
+	}
+	inPage := make(map[privacy.Ref]bool, len(page))
+	for _, r := range page {
+		inPage[r.Ref] = true
+	}
+	removed := map[privacy.Ref]privacy.Record{}
+	for _, e := range events {
+		if e.Action == privacy.ActionDisposed {
+			if !inPage[e.Ref] {
+				m.restore(removed)
+				return privacy.Ref{}, 0, &privacy.Error{Op: op, Ref: e.Ref, Msg: "tombstone for a record not in the page", Err: privacy.ErrInvalid}
+			}
+			removed[e.Ref] = m.records[e.Ref]
+			delete(m.records, e.Ref)
+		}
+	}
+	for _, e := range events {
+		if _, err := m.audit.Append(ctx, e); err != nil {
+			m.restore(removed)
+			return privacy.Ref{}, 0, &privacy.Error{Op: op, Msg: "audit events not written, page kept", Err: err}
+		}
+	}
+	return page[len(page)-1].Ref, len(page), nil
+}
+
+func (m *MemoryStore) restore(removed map[privacy.Ref]privacy.Record) {
+	for ref, r := range removed {
+		m.records[ref] = r
+	}
 }
 
 // Put implements [HoldStore].

@@ -35,6 +35,31 @@ type Inventory interface {
 	Dispose(ctx context.Context, ref privacy.Ref, check Check, tomb privacy.Event) error
 }
 
+// PagedInventory is an optional interface of an [Inventory] that disposes of
+// records a page at a time, each page one atomic step (one transaction in a
+// SQL store). A [Sweeper] uses it when the inventory has it: a store can then
+// delete a page and write its tombstones in a statement each, and several
+// sweepers can divide the work (FOR UPDATE SKIP LOCKED in PostgreSQL).
+type PagedInventory interface {
+	Inventory
+	// DisposePage handles the next page: up to size records whose Ref is
+	// greater than after, in Ref order. Inside one atomic step it reads them,
+	// locking them so that no other sweeper gets them (a store may skip
+	// records another sweeper has locked: that sweeper decides on them);
+	// reads the active holds covering each, such that a hold stored before the
+	// step began is seen and one stored concurrently is seen or waits until
+	// the step ends; and calls decide with the records and their holds
+	// (holds[i] covers page[i]). decide returns the audit events to append, in
+	// order: each event whose Action is privacy.ActionDisposed is the tombstone
+	// of a record of the page, named in its Ref, which the store deletes;
+	// other events are appended as they are. Deleting and appending happen in
+	// the same step. If decide returns an error the page changes nothing and
+	// DisposePage returns the error. It returns the Ref of the page's last
+	// record and the number of records in the page; an empty page ends a walk.
+	DisposePage(ctx context.Context, after privacy.Ref, size int,
+		decide func(page []privacy.Record, holds [][]Hold) ([]privacy.Event, error)) (last privacy.Ref, n int, err error)
+}
+
 // Sweeper finds records whose retention has ended or whose storage limit has
 // passed, and disposes of them. It is safe for concurrent use; several
 // sweepers over one inventory never dispose of a record twice.
@@ -117,7 +142,8 @@ type ExecuteOptions struct {
 	// After resumes a capped run: only records with a greater Ref are looked at.
 	After privacy.Ref
 	// Progress, if set, is called after every ProgressEvery records looked at
-	// and once at the end.
+	// (after every page, over a PagedInventory) and once at the end. It runs
+	// outside any store lock or transaction.
 	Progress func(Progress)
 	// ProgressEvery is how often Progress is called; zero means every 1000 records.
 	ProgressEvery int
@@ -186,14 +212,18 @@ func (s *Sweeper) Execute(ctx context.Context, opts *ExecuteOptions) (Report, er
 	}
 	defer report()
 
-	idx, err := s.loadHolds(ctx)
-	if err != nil {
-		return rep, err
-	}
 	now := s.clock.Now()
 	resolve := s.policy.Resolve
 	if o.Bypass != nil {
 		resolve = s.policy.ResolveBypassing
+	}
+	if paged, ok := s.inv.(PagedInventory); ok {
+		err := s.executePaged(ctx, paged, &o, &rep, resolve, now, report)
+		return rep, err
+	}
+	idx, err := s.loadHolds(ctx)
+	if err != nil {
+		return rep, err
 	}
 	var buf []Hold
 	for r, err := range s.inv.Scan(ctx, o.After) {
@@ -245,6 +275,58 @@ func (s *Sweeper) Execute(ctx context.Context, opts *ExecuteOptions) (Report, er
 		rep.Next = r.Ref
 	}
 	return rep, nil
+}
+
+// pageSize is how many records one page of a paged sweep holds.
+const pageSize = 1000
+
+// executePaged is Execute over a PagedInventory: each page is decided and
+// disposed of in one atomic step, so no separate re-check is needed.
+func (s *Sweeper) executePaged(ctx context.Context, inv PagedInventory, o *ExecuteOptions, rep *Report,
+	resolve func(*privacy.Record, []Hold, time.Time) Decision, now time.Time, report func()) error {
+	var events []privacy.Event
+	after := o.After
+	for {
+		var page Report
+		decide := func(recs []privacy.Record, holds [][]Hold) ([]privacy.Event, error) {
+			events, page = events[:0], Report{}
+			for i := range recs {
+				r := &recs[i]
+				d := resolve(r, holds[i], now)
+				if d.Outcome == Due {
+					if o.Max > 0 && rep.Disposed+page.Disposed >= o.Max {
+						page.Capped = true
+						break
+					}
+					events = append(events, tombstone(r, &d, s.actor, now))
+					page.Disposed++
+					if o.Bypass != nil && s.policy.Resolve(r, holds[i], now).Outcome != Due {
+						events = append(events, privacy.Event{
+							Time: now, Action: privacy.ActionBypass, Actor: o.Bypass.Actor, Subject: r.Subject, Ref: r.Ref, Reason: o.Bypass.Reason,
+						})
+					}
+				}
+				page.Scanned++
+				page.Next = r.Ref
+			}
+			return events, nil
+		}
+		_, n, err := inv.DisposePage(ctx, after, pageSize, decide)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		rep.Scanned += page.Scanned
+		rep.Disposed += page.Disposed
+		rep.Next, after = page.Next, page.Next
+		report()
+		if page.Capped {
+			rep.Capped = true
+			return nil
+		}
+	}
 }
 
 // tombstone is the audit entry of a disposal: which record, whose, under

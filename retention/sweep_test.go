@@ -26,7 +26,17 @@ type fixture struct {
 	sweeper *retention.Sweeper
 }
 
-func newFixture(t *testing.T, rules ...retention.Rule) *fixture {
+// recordAtATime hides a store's PagedInventory fast path, so a sweep takes
+// the record-at-a-time path.
+type recordAtATime struct{ retention.Inventory }
+
+// paths runs a test over both sweep paths: record at a time, and paged.
+func paths(t *testing.T, test func(t *testing.T, paged bool)) {
+	t.Run("record at a time", func(t *testing.T) { test(t, false) })
+	t.Run("paged", func(t *testing.T) { test(t, true) })
+}
+
+func newFixture(t *testing.T, paged bool, rules ...retention.Rule) *fixture {
 	t.Helper()
 	if rules == nil {
 		rules = []retention.Rule{
@@ -38,7 +48,11 @@ func newFixture(t *testing.T, rules ...retention.Rule) *fixture {
 	f.store = retention.NewMemoryStore(f.audit)
 	f.holds = retention.NewHolds(f.store, &retention.HoldsOptions{Audit: f.audit, Clock: f.clock})
 	var err error
-	f.sweeper, err = retention.NewSweeper(f.store, f.store, policy(t, rules...), &retention.SweeperOptions{Clock: f.clock, Audit: f.audit})
+	var inv retention.Inventory = f.store
+	if !paged {
+		inv = recordAtATime{f.store}
+	}
+	f.sweeper, err = retention.NewSweeper(inv, f.store, policy(t, rules...), &retention.SweeperOptions{Clock: f.clock, Audit: f.audit})
 	require.NoError(t, err)
 	return f
 }
@@ -83,82 +97,88 @@ func (f *fixture) plan(t *testing.T) []privacy.Ref {
 }
 
 func TestSweepDisposesOfWhatIsDueAndNothingElse(t *testing.T) {
-	f := newFixture(t)
-	f.invoices(t, "a", 2019, 2)
-	f.invoices(t, "b", 2020, 1)
-	f.add(t, "contact", "a", "a", day(2019, 1, 1), map[string]time.Time{privacy.EventContractEnded: day(2026, 6, 1)})
-	f.add(t, "contact", "b", "b", day(2019, 1, 1), nil) // contract running
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged)
+		f.invoices(t, "a", 2019, 2)
+		f.invoices(t, "b", 2020, 1)
+		f.add(t, "contact", "a", "a", day(2019, 1, 1), map[string]time.Time{privacy.EventContractEnded: day(2026, 6, 1)})
+		f.add(t, "contact", "b", "b", day(2019, 1, 1), nil) // contract running
 
-	f.clock.Set(at(2026, 12, 31, 23, 59, 59))
-	assert.Empty(t, f.plan(t), "nothing is due the second before 2027")
-	rep, err := f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Zero(t, rep.Disposed)
+		f.clock.Set(at(2026, 12, 31, 23, 59, 59))
+		assert.Empty(t, f.plan(t), "nothing is due the second before 2027")
+		rep, err := f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Zero(t, rep.Disposed)
 
-	f.clock.Set(day(2027, 1, 1))
-	want := []privacy.Ref{{Category: "invoice", ID: "2019-a-000"}, {Category: "invoice", ID: "2019-a-001"}}
-	assert.Equal(t, want, f.plan(t))
-	assert.Equal(t, 5, f.store.Len(), "Plan changes nothing")
+		f.clock.Set(day(2027, 1, 1))
+		want := []privacy.Ref{{Category: "invoice", ID: "2019-a-000"}, {Category: "invoice", ID: "2019-a-001"}}
+		assert.Equal(t, want, f.plan(t))
+		assert.Equal(t, 5, f.store.Len(), "Plan changes nothing")
 
-	rep, err = f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 2, rep.Disposed)
-	assert.Equal(t, 5, rep.Scanned)
-	assert.False(t, f.exists(want[0]))
-	assert.True(t, f.exists(privacy.Ref{Category: "invoice", ID: "2020-b-000"}))
-	assert.Equal(t, 2, f.count(privacy.ActionDisposed), "one tombstone per disposal")
+		rep, err = f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 2, rep.Disposed)
+		assert.Equal(t, 5, rep.Scanned)
+		assert.False(t, f.exists(want[0]))
+		assert.True(t, f.exists(privacy.Ref{Category: "invoice", ID: "2020-b-000"}))
+		assert.Equal(t, 2, f.count(privacy.ActionDisposed), "one tombstone per disposal")
 
-	f.clock.Set(day(2028, 1, 1))
-	rep, err = f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Disposed, "the 2020 invoice in 2028")
+		f.clock.Set(day(2028, 1, 1))
+		rep, err = f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 1, rep.Disposed, "the 2020 invoice in 2028")
 
-	f.clock.Set(day(2040, 1, 1))
-	rep, err = f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Disposed, "the ended contact, never the running one")
-	assert.True(t, f.exists(privacy.Ref{Category: "contact", ID: "b"}))
+		f.clock.Set(day(2040, 1, 1))
+		rep, err = f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 1, rep.Disposed, "the ended contact, never the running one")
+		assert.True(t, f.exists(privacy.Ref{Category: "contact", ID: "b"}))
 
-	_, err = privacy.Verify(f.ctx, f.audit)
-	require.NoError(t, err)
+		_, err = privacy.Verify(f.ctx, f.audit)
+		require.NoError(t, err)
+	})
 }
 
 func TestTombstoneHasNoContent(t *testing.T) {
-	f := newFixture(t)
-	f.invoices(t, "a", 2019, 1)
-	f.clock.Set(day(2027, 1, 1))
-	_, err := f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	var tomb privacy.Event
-	for e, err := range f.audit.Events(f.ctx, 0) {
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged)
+		f.invoices(t, "a", 2019, 1)
+		f.clock.Set(day(2027, 1, 1))
+		_, err := f.sweeper.Execute(f.ctx, nil)
 		require.NoError(t, err)
-		tomb = e
-	}
-	assert.Equal(t, privacy.ActionDisposed, tomb.Action)
-	assert.Equal(t, privacy.Ref{Category: "invoice", ID: "2019-a-000"}, tomb.Ref)
-	assert.Equal(t, "nl-fiscal:invoice", tomb.Object)
-	assert.Equal(t, "retention ended", tomb.Reason)
-	assert.NotContains(t, fmt.Sprintf("%+v", tomb), "Jan", "no field value in a tombstone")
+		var tomb privacy.Event
+		for e, err := range f.audit.Events(f.ctx, 0) {
+			require.NoError(t, err)
+			tomb = e
+		}
+		assert.Equal(t, privacy.ActionDisposed, tomb.Action)
+		assert.Equal(t, privacy.Ref{Category: "invoice", ID: "2019-a-000"}, tomb.Ref)
+		assert.Equal(t, "nl-fiscal:invoice", tomb.Object)
+		assert.Equal(t, "retention ended", tomb.Reason)
+		assert.NotContains(t, fmt.Sprintf("%+v", tomb), "Jan", "no field value in a tombstone")
+	})
 }
 
 func TestHoldPlacedBetweenPlanAndExecuteKeepsTheRecord(t *testing.T) {
-	f := newFixture(t)
-	f.invoices(t, "a", 2019, 3)
-	f.clock.Set(day(2027, 1, 1))
-	require.Len(t, f.plan(t), 3)
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged)
+		f.invoices(t, "a", 2019, 3)
+		f.clock.Set(day(2027, 1, 1))
+		require.Len(t, f.plan(t), 3)
 
-	held := privacy.Ref{Category: "invoice", ID: "2019-a-001"}
-	_, err := f.holds.Place(f.ctx, retention.Hold{ID: "h1", Matter: "FIOD 2026-8", Ground: retention.GroundCourtOrder, Scope: retention.RecordScope(held), PlacedBy: "legal"})
-	require.NoError(t, err)
+		held := privacy.Ref{Category: "invoice", ID: "2019-a-001"}
+		_, err := f.holds.Place(f.ctx, retention.Hold{ID: "h1", Matter: "FIOD 2026-8", Ground: retention.GroundCourtOrder, Scope: retention.RecordScope(held), PlacedBy: "legal"})
+		require.NoError(t, err)
 
-	rep, err := f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 2, rep.Disposed)
-	assert.True(t, f.exists(held))
+		rep, err := f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 2, rep.Disposed)
+		assert.True(t, f.exists(held))
+	})
 }
 
 func TestHoldPlacedWhileExecuteRunsWins(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, false)
 	f.invoices(t, "a", 2019, 5)
 	f.clock.Set(day(2027, 1, 1))
 	last := privacy.Ref{Category: "invoice", ID: "2019-a-004"}
@@ -186,136 +206,150 @@ func TestHoldPlacedWhileExecuteRunsWins(t *testing.T) {
 }
 
 func TestEventRecordedAfterPlanningIsHonoured(t *testing.T) {
-	f := newFixture(t, retention.Rule{Name: "lead", Category: "lead", Delete: retention.Years(1), Zone: retention.DutchZone},
-		retention.Rule{Name: "client", Category: "lead", Keep: retention.Years(7), Anchor: retention.OnEvent("became.client"), Zone: retention.DutchZone})
-	f.add(t, "lead", "1", "a", day(2019, 1, 1), map[string]time.Time{"became.client": day(2019, 6, 1)})
-	f.add(t, "lead", "2", "a", day(2019, 1, 1), map[string]time.Time{})
-	f.clock.Set(day(2021, 1, 1))
-	// Lead 1 became a client: retained. Lead 2 is past its limit... but the
-	// client rule is pending for it, so it is retained too.
-	assert.Empty(t, f.plan(t))
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged, retention.Rule{Name: "lead", Category: "lead", Delete: retention.Years(1), Zone: retention.DutchZone},
+			retention.Rule{Name: "client", Category: "lead", Keep: retention.Years(7), Anchor: retention.OnEvent("became.client"), Zone: retention.DutchZone})
+		f.add(t, "lead", "1", "a", day(2019, 1, 1), map[string]time.Time{"became.client": day(2019, 6, 1)})
+		f.add(t, "lead", "2", "a", day(2019, 1, 1), map[string]time.Time{})
+		f.clock.Set(day(2021, 1, 1))
+		// Lead 1 became a client: retained. Lead 2 is past its limit... but the
+		// client rule is pending for it, so it is retained too.
+		assert.Empty(t, f.plan(t))
+	})
 }
 
 func TestExecuteCapAndResume(t *testing.T) {
-	f := newFixture(t)
-	f.invoices(t, "a", 2019, 5)
-	f.invoices(t, "b", 2024, 2)
-	f.clock.Set(day(2027, 1, 1))
-	rep, err := f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Max: 2})
-	require.NoError(t, err)
-	assert.Equal(t, 2, rep.Disposed)
-	assert.True(t, rep.Capped)
-	assert.Equal(t, privacy.Ref{Category: "invoice", ID: "2019-a-001"}, rep.Next)
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged)
+		f.invoices(t, "a", 2019, 5)
+		f.invoices(t, "b", 2024, 2)
+		f.clock.Set(day(2027, 1, 1))
+		rep, err := f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Max: 2})
+		require.NoError(t, err)
+		assert.Equal(t, 2, rep.Disposed)
+		assert.True(t, rep.Capped)
+		assert.Equal(t, privacy.Ref{Category: "invoice", ID: "2019-a-001"}, rep.Next)
 
-	rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Max: 2, After: rep.Next})
-	require.NoError(t, err)
-	assert.Equal(t, 2, rep.Disposed)
-	assert.True(t, rep.Capped)
+		rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Max: 2, After: rep.Next})
+		require.NoError(t, err)
+		assert.Equal(t, 2, rep.Disposed)
+		assert.True(t, rep.Capped)
 
-	rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Max: 2, After: rep.Next})
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Disposed)
-	assert.False(t, rep.Capped)
+		rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Max: 2, After: rep.Next})
+		require.NoError(t, err)
+		assert.Equal(t, 1, rep.Disposed)
+		assert.False(t, rep.Capped)
 
-	rep, err = f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Zero(t, rep.Disposed, "a second full run finds nothing more: idempotent")
-	assert.Equal(t, 5, f.count(privacy.ActionDisposed))
-	assert.Equal(t, 2, f.store.Len())
+		rep, err = f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Zero(t, rep.Disposed, "a second full run finds nothing more: idempotent")
+		assert.Equal(t, 5, f.count(privacy.ActionDisposed))
+		assert.Equal(t, 2, f.store.Len())
+	})
 }
 
 func TestExecuteCancelledPartWayIsSafeToRunAgain(t *testing.T) {
-	f := newFixture(t)
-	f.invoices(t, "a", 2019, 50)
-	f.clock.Set(day(2027, 1, 1))
-	ctx, cancel := context.WithCancel(f.ctx)
-	rep, err := f.sweeper.Execute(ctx, &retention.ExecuteOptions{ProgressEvery: 1, Progress: func(p retention.Progress) {
-		if p.Disposed == 10 {
-			cancel()
-		}
-	}})
-	require.ErrorIs(t, err, context.Canceled)
-	assert.GreaterOrEqual(t, rep.Disposed, 10)
-	assert.Less(t, rep.Disposed, 50)
-	assert.Equal(t, rep.Disposed, f.count(privacy.ActionDisposed), "no record gone without its tombstone")
+	paths(t, func(t *testing.T, paged bool) {
+		const n = 2500 // more than two pages
+		f := newFixture(t, paged)
+		f.invoices(t, "a", 2019, n)
+		f.clock.Set(day(2027, 1, 1))
+		ctx, cancel := context.WithCancel(f.ctx)
+		rep, err := f.sweeper.Execute(ctx, &retention.ExecuteOptions{ProgressEvery: 1, Progress: func(p retention.Progress) {
+			if p.Disposed >= 1000 {
+				cancel()
+			}
+		}})
+		require.ErrorIs(t, err, context.Canceled)
+		assert.GreaterOrEqual(t, rep.Disposed, 1000)
+		assert.Less(t, rep.Disposed, n)
+		assert.Equal(t, rep.Disposed, f.count(privacy.ActionDisposed), "no record gone without its tombstone")
+		assert.Equal(t, n-rep.Disposed, f.store.Len())
 
-	rep2, err := f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 50, rep.Disposed+rep2.Disposed)
-	assert.Equal(t, 50, f.count(privacy.ActionDisposed), "exactly one tombstone per disposal")
-	assert.Zero(t, f.store.Len())
+		rep2, err := f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Equal(t, n, rep.Disposed+rep2.Disposed)
+		assert.Equal(t, n, f.count(privacy.ActionDisposed), "exactly one tombstone per disposal")
+		assert.Zero(t, f.store.Len())
+	})
 }
 
 func TestConcurrentSweepersNeverDisposeTwice(t *testing.T) {
-	f := newFixture(t)
-	f.invoices(t, "a", 2019, 200)
-	f.invoices(t, "b", 2025, 50)
-	f.clock.Set(day(2027, 1, 1))
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total int
-	)
-	for range 4 {
-		wg.Go(func() {
-			rep, err := f.sweeper.Execute(f.ctx, nil)
-			assert.NoError(t, err)
-			mu.Lock()
-			total += rep.Disposed
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	assert.Equal(t, 200, total)
-	assert.Equal(t, 200, f.count(privacy.ActionDisposed))
-	assert.Equal(t, 50, f.store.Len())
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged)
+		f.invoices(t, "a", 2019, 200)
+		f.invoices(t, "b", 2025, 50)
+		f.clock.Set(day(2027, 1, 1))
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			total int
+		)
+		for range 4 {
+			wg.Go(func() {
+				rep, err := f.sweeper.Execute(f.ctx, nil)
+				assert.NoError(t, err)
+				mu.Lock()
+				total += rep.Disposed
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 200, total)
+		assert.Equal(t, 200, f.count(privacy.ActionDisposed))
+		assert.Equal(t, 50, f.store.Len())
+	})
 }
 
 func TestBypassOverridesGovernanceOnlyAndIsAudited(t *testing.T) {
-	f := newFixture(t, retention.Rule{Name: "tickets", Category: "ticket", Keep: retention.Years(10), Zone: retention.DutchZone},
-		retention.DutchFiscal("invoice", nil))
-	f.add(t, "ticket", "t1", "a", day(2019, 1, 1), nil)
-	f.invoices(t, "a", 2019, 1)
-	f.clock.Set(day(2021, 1, 1))
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged, retention.Rule{Name: "tickets", Category: "ticket", Keep: retention.Years(10), Zone: retention.DutchZone},
+			retention.DutchFiscal("invoice", nil))
+		f.add(t, "ticket", "t1", "a", day(2019, 1, 1), nil)
+		f.invoices(t, "a", 2019, 1)
+		f.clock.Set(day(2021, 1, 1))
 
-	_, err := f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Bypass: &retention.Bypass{Actor: "dpo"}})
-	assert.ErrorIs(t, err, privacy.ErrInvalid, "a bypass needs a reason")
+		_, err := f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Bypass: &retention.Bypass{Actor: "dpo"}})
+		assert.ErrorIs(t, err, privacy.ErrInvalid, "a bypass needs a reason")
 
-	rep, err := f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Zero(t, rep.Disposed, "without a bypass the governance rule keeps the ticket")
+		rep, err := f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Zero(t, rep.Disposed, "without a bypass the governance rule keeps the ticket")
 
-	rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Bypass: &retention.Bypass{Actor: "dpo", Reason: "DPIA-2021-4"}})
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Disposed, "the ticket goes; the invoice under a compliance rule stays")
-	assert.False(t, f.exists(privacy.Ref{Category: "ticket", ID: "t1"}))
-	assert.True(t, f.exists(privacy.Ref{Category: "invoice", ID: "2019-a-000"}))
-	assert.Equal(t, 1, f.count(privacy.ActionBypass))
-	assert.Equal(t, 1, f.count(privacy.ActionDisposed))
+		rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Bypass: &retention.Bypass{Actor: "dpo", Reason: "DPIA-2021-4"}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, rep.Disposed, "the ticket goes; the invoice under a compliance rule stays")
+		assert.False(t, f.exists(privacy.Ref{Category: "ticket", ID: "t1"}))
+		assert.True(t, f.exists(privacy.Ref{Category: "invoice", ID: "2019-a-000"}))
+		assert.Equal(t, 1, f.count(privacy.ActionBypass))
+		assert.Equal(t, 1, f.count(privacy.ActionDisposed))
+	})
 }
 
 func TestBypassDisposesWhatOnlyGovernanceKept(t *testing.T) {
-	f := newFixture(t,
-		retention.Rule{Name: "keep", Category: "ticket", Keep: retention.Years(10), Zone: retention.DutchZone},
-		retention.Rule{Name: "limit", Category: "ticket", Delete: retention.Years(1), Zone: retention.DutchZone})
-	f.add(t, "ticket", "t1", "a", day(2019, 1, 1), nil)
-	f.clock.Set(day(2021, 1, 1))
-	rep, err := f.sweeper.Execute(f.ctx, nil)
-	require.NoError(t, err)
-	assert.Zero(t, rep.Disposed)
+	paths(t, func(t *testing.T, paged bool) {
+		f := newFixture(t, paged,
+			retention.Rule{Name: "keep", Category: "ticket", Keep: retention.Years(10), Zone: retention.DutchZone},
+			retention.Rule{Name: "limit", Category: "ticket", Delete: retention.Years(1), Zone: retention.DutchZone})
+		f.add(t, "ticket", "t1", "a", day(2019, 1, 1), nil)
+		f.clock.Set(day(2021, 1, 1))
+		rep, err := f.sweeper.Execute(f.ctx, nil)
+		require.NoError(t, err)
+		assert.Zero(t, rep.Disposed)
 
-	rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Bypass: &retention.Bypass{Actor: "dpo", Reason: "DPIA-2021-4"}})
-	require.NoError(t, err)
-	assert.Equal(t, 1, rep.Disposed)
-	assert.Equal(t, 1, f.count(privacy.ActionBypass))
-	assert.Equal(t, 1, f.count(privacy.ActionDisposed))
+		rep, err = f.sweeper.Execute(f.ctx, &retention.ExecuteOptions{Bypass: &retention.Bypass{Actor: "dpo", Reason: "DPIA-2021-4"}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, rep.Disposed)
+		assert.Equal(t, 1, f.count(privacy.ActionBypass))
+		assert.Equal(t, 1, f.count(privacy.ActionDisposed))
+	})
 }
 
 func TestSweepWithStoreThatFailsReportsRefusal(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, false)
 	f.invoices(t, "a", 2019, 3)
 	f.clock.Set(day(2027, 1, 1))
-	inv := failingDispose{MemoryStore: f.store, fail: privacy.Ref{Category: "invoice", ID: "2019-a-001"}}
+	inv := failingDispose{Inventory: f.store, fail: privacy.Ref{Category: "invoice", ID: "2019-a-001"}}
 	s, err := retention.NewSweeper(inv, f.store, policy(t, retention.DutchFiscal("invoice", nil)), &retention.SweeperOptions{Clock: f.clock})
 	require.NoError(t, err)
 	rep, err := s.Execute(f.ctx, nil)
@@ -327,7 +361,7 @@ func TestSweepWithStoreThatFailsReportsRefusal(t *testing.T) {
 }
 
 type failingDispose struct {
-	*retention.MemoryStore
+	retention.Inventory
 	fail privacy.Ref
 }
 
@@ -335,7 +369,7 @@ func (s failingDispose) Dispose(ctx context.Context, ref privacy.Ref, check rete
 	if ref == s.fail {
 		return errors.New("disk full")
 	}
-	return s.MemoryStore.Dispose(ctx, ref, check, tomb)
+	return s.Inventory.Dispose(ctx, ref, check, tomb)
 }
 
 func TestNewSweeperNeedsItsParts(t *testing.T) {

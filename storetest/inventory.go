@@ -292,4 +292,187 @@ func RunInventory(t *testing.T, newInventory func(t *testing.T) Inventory) {
 	for _, c := range cases {
 		t.Run(c.rule, func(t *testing.T) { c.check(t, newInventory(t)) })
 	}
+	for _, c := range pagedCases(fill, scan, refs, tombstones) {
+		t.Run(c.rule, func(t *testing.T) {
+			inv := newInventory(t)
+			if _, ok := inv.Inventory.(retention.PagedInventory); !ok {
+				t.Skip("the inventory has no PagedInventory fast path")
+			}
+			c.check(t, inv)
+		})
+	}
+	t.Run("the paged fast path disposes of exactly what the record-at-a-time path does", func(t *testing.T) {
+		fast, slow := newInventory(t), newInventory(t)
+		if _, ok := fast.Inventory.(retention.PagedInventory); !ok {
+			t.Skip("the inventory has no PagedInventory fast path")
+		}
+		results := make([][]string, 2)
+		for i, inv := range []Inventory{fast, slow} {
+			var sweepInv retention.Inventory = inv.Inventory
+			if i == 1 {
+				sweepInv = struct{ retention.Inventory }{inv.Inventory} // hides the fast path
+			}
+			results[i] = sweepScenario(t, inv, sweepInv)
+		}
+		assert.Equal(t, results[1], results[0])
+	})
+}
+
+// sweepScenario fills inv with 2,500 invoices of 2019 and 2024 and a few holds,
+// sweeps it at 1 January 2027 through sweepInv, and returns the refs left.
+func sweepScenario(t *testing.T, inv Inventory, sweepInv retention.Inventory) []string {
+	ctx := context.Background()
+	for i := range 2500 {
+		r := testRecord("invoice", fmt.Sprintf("%05d", i), privacy.SubjectID(fmt.Sprintf("s%03d", i%300)))
+		r.Created = time.Date(2019+5*(i%2), 6, 1, 0, 0, 0, 0, time.UTC)
+		require.NoError(t, inv.Add(ctx, r))
+	}
+	for _, h := range []retention.Hold{
+		testHold("subject", retention.SubjectScope("s008")),
+		testHold("record", retention.RecordScope(privacy.Ref{Category: "invoice", ID: "01000"})),
+	} {
+		require.NoError(t, inv.Holds.Put(ctx, h))
+	}
+	policy, err := retention.NewPolicy(retention.DutchFiscal("invoice", nil))
+	require.NoError(t, err)
+	clock := privacy.NewSettableClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	s, err := retention.NewSweeper(sweepInv, inv.Holds, policy, &retention.SweeperOptions{Clock: clock})
+	require.NoError(t, err)
+	rep, err := s.Execute(ctx, nil)
+	require.NoError(t, err)
+	// 1,250 made in 2019 (even i); subject s008 has 9 of them (i = 8 + 300k),
+	// and record 01000 (subject s100) is another.
+	assert.Equal(t, 1250-9-1, rep.Disposed)
+	var left []string
+	for r, err := range inv.Scan(ctx, privacy.Ref{}) {
+		require.NoError(t, err)
+		left = append(left, r.Ref.ID)
+	}
+	n := 0
+	for e, err := range inv.Audit.Events(ctx, 0) {
+		require.NoError(t, err)
+		if e.Action == privacy.ActionDisposed {
+			n++
+		}
+	}
+	assert.Equal(t, rep.Disposed, n, "one tombstone per disposal")
+	return left
+}
+
+type inventoryCase struct {
+	rule  string
+	check func(t *testing.T, inv Inventory)
+}
+
+func pagedCases(
+	fill func(*testing.T, Inventory, ...privacy.Record),
+	scan func(*testing.T, Inventory, privacy.Ref) []privacy.Record,
+	refs func([]privacy.Record) []string,
+	tombstones func(*testing.T, Inventory) []privacy.Event,
+) []inventoryCase {
+	ctx := context.Background()
+	paged := func(inv Inventory) retention.PagedInventory { return inv.Inventory.(retention.PagedInventory) }
+	five := func(t *testing.T, inv Inventory) {
+		for i := range 5 {
+			fill(t, inv, testRecord("invoice", fmt.Sprint(i), privacy.SubjectID(fmt.Sprintf("s%d", i))))
+		}
+	}
+	return []inventoryCase{
+		{"a page holds up to size records after the given ref, in ref order", func(t *testing.T, inv Inventory) {
+			five(t, inv)
+			var seen []string
+			last, n, err := paged(inv).DisposePage(ctx, privacy.Ref{Category: "invoice", ID: "0"}, 3, func(page []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, error) {
+				seen = refs(page)
+				assert.Len(t, holds, len(page))
+				return nil, nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, []string{"invoice/1", "invoice/2", "invoice/3"}, seen)
+			assert.Equal(t, 3, n)
+			assert.Equal(t, privacy.Ref{Category: "invoice", ID: "3"}, last)
+			_, n, err = paged(inv).DisposePage(ctx, privacy.Ref{Category: "invoice", ID: "4"}, 3, func([]privacy.Record, [][]retention.Hold) ([]privacy.Event, error) {
+				t.Error("decide called for an empty page")
+				return nil, nil
+			})
+			require.NoError(t, err)
+			assert.Zero(t, n, "past the last record the page is empty")
+		}},
+		{"a page deletes the records its tombstones name and appends every event in order", func(t *testing.T, inv Inventory) {
+			five(t, inv)
+			_, _, err := paged(inv).DisposePage(ctx, privacy.Ref{}, 10, func(page []privacy.Record, _ [][]retention.Hold) ([]privacy.Event, error) {
+				return []privacy.Event{
+					tombFor(page[1]),
+					{Time: recordBase, Action: privacy.ActionBypass, Actor: "dpo", Ref: page[1].Ref, Reason: "DPIA-1"},
+					tombFor(page[3]),
+				}, nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, []string{"invoice/0", "invoice/2", "invoice/4"}, refs(scan(t, inv, privacy.Ref{})))
+			var actions []privacy.Action
+			for e, err := range inv.Audit.Events(ctx, 0) {
+				require.NoError(t, err)
+				actions = append(actions, e.Action)
+			}
+			assert.Equal(t, []privacy.Action{privacy.ActionDisposed, privacy.ActionBypass, privacy.ActionDisposed}, actions)
+		}},
+		{"a page whose decision fails changes nothing", func(t *testing.T, inv Inventory) {
+			five(t, inv)
+			_, _, err := paged(inv).DisposePage(ctx, privacy.Ref{}, 10, func([]privacy.Record, [][]retention.Hold) ([]privacy.Event, error) {
+				return nil, errRefused
+			})
+			assert.ErrorIs(t, err, errRefused)
+			assert.Len(t, scan(t, inv, privacy.Ref{}), 5)
+			assert.Empty(t, tombstones(t, inv))
+		}},
+		{"a page shows each record's active covering holds", func(t *testing.T, inv Inventory) {
+			five(t, inv)
+			require.NoError(t, inv.Holds.Put(ctx, testHold("s2", retention.SubjectScope("s2"))))
+			require.NoError(t, inv.Holds.Put(ctx, testHold("cat", retention.CategoryScope("order"))))
+			require.NoError(t, inv.Holds.Put(ctx, testHold("r4", retention.RecordScope(privacy.Ref{Category: "invoice", ID: "4"}))))
+			_, _, err := paged(inv).DisposePage(ctx, privacy.Ref{}, 10, func(page []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, error) {
+				got := map[string][]string{}
+				for i, r := range page {
+					if len(holds[i]) > 0 {
+						got[r.Ref.ID] = holdIDs(holds[i])
+					}
+				}
+				assert.Equal(t, map[string][]string{"2": {"s2"}, "4": {"r4"}}, got)
+				return nil, nil
+			})
+			require.NoError(t, err)
+		}},
+		{"concurrent paged sweeps dispose of every due record exactly once", func(t *testing.T, inv Inventory) {
+			for i := range 1200 {
+				fill(t, inv, testRecord("invoice", fmt.Sprintf("%04d", i), "a"))
+			}
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					after := privacy.Ref{}
+					for {
+						last, n, err := paged(inv).DisposePage(ctx, after, 100, func(page []privacy.Record, _ [][]retention.Hold) ([]privacy.Event, error) {
+							var tombs []privacy.Event
+							for _, r := range page {
+								tombs = append(tombs, tombFor(r))
+							}
+							return tombs, nil
+						})
+						if !assert.NoError(t, err) || n == 0 {
+							return
+						}
+						after = last
+					}
+				})
+			}
+			wg.Wait()
+			assert.Empty(t, scan(t, inv, privacy.Ref{}))
+			tombs := tombstones(t, inv)
+			assert.Len(t, tombs, 1200)
+			seen := map[privacy.Ref]bool{}
+			for _, e := range tombs {
+				assert.False(t, seen[e.Ref], "two tombstones for %s", e.Ref)
+				seen[e.Ref] = true
+			}
+		}},
+	}
 }
