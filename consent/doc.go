@@ -82,7 +82,7 @@
 // two concurrent decisions about one consent are both recorded, and the one
 // the store appends last is the current state.
 //
-// A [Store], [NoticeStore] or [DisclosureStore] error after the event was
-// stored but before the audit entry was written leaves the event stored; the
-// call returns the error.
+// A decision is stored before its audit entry is written. When the audit log
+// fails after the store succeeded, the decision stands and the call returns
+// the audit log's error.
 package consent
