@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -183,15 +184,7 @@ func (l *Ledger) Purposes() []Purpose {
 	for _, p := range l.purposes {
 		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b Purpose) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Purpose) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -431,7 +424,7 @@ func (l *Ledger) give(ctx context.Context, op string, c Choice, months int) (Eve
 			return Event{}, invalid(op, err)
 		}
 		if slices.Contains(c.Recipients[:i], r) {
-			return Event{}, invalidf(op, "recipient %q listed twice", r)
+			return Event{}, invalidf(op, "recipient %d is listed twice", i)
 		}
 	}
 	e.Recipients = slices.Clone(c.Recipients)

@@ -2,6 +2,9 @@ package consent_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,4 +262,46 @@ func TestTimesAreStoredInUTCMicroseconds(t *testing.T) {
 	e := f.give(t, "s1", "newsletter")
 	assert.Equal(t, time.UTC, e.Time.Location())
 	assert.Zero(t, e.Time.Nanosecond()%1000)
+}
+
+func TestConcurrentDecisionsLoseNothing(t *testing.T) {
+	f := newFixture(t)
+	const workers, each = 6, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each*3)
+	for w := range workers {
+		wg.Go(func() {
+			subject := privacy.SubjectID(fmt.Sprint("s", w%3))
+			for range each {
+				if _, err := f.l.Give(f.ctx, choice(subject, "research", "university")); err != nil {
+					errs <- err
+				}
+				if _, err := f.l.NeedsConsent(f.ctx, subject, "research"); err != nil {
+					errs <- err
+				}
+				if _, err := f.l.Disclose(f.ctx, subject, "university", "research", privacy.Consent); err != nil && !errors.Is(err, privacy.ErrNoConsent) {
+					errs <- err
+				}
+				if _, err := f.l.Withdraw(f.ctx, choice(subject, "research")); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	gives := 0
+	for _, s := range []privacy.SubjectID{"s0", "s1", "s2"} {
+		for _, e := range f.history(t, s) {
+			if e.State == consent.Given {
+				gives++
+			}
+		}
+	}
+	assert.Equal(t, workers*each, gives, "every consent given is in the history")
+	_, err := privacy.Verify(f.ctx, f.audit)
+	assert.NoError(t, err, "the audit chain holds under concurrent use")
 }

@@ -362,3 +362,322 @@ func consentCases() []consentCase {
 		}},
 	}
 }
+
+// RunNoticeStore checks that the stores newStore makes keep the contract of
+// consent.NoticeStore. Each case gets a fresh, empty store.
+func RunNoticeStore(t *testing.T, newStore func(t *testing.T) consent.NoticeStore) {
+	t.Helper()
+	ctx := context.Background()
+	mk := func(id consent.NoticeID, version int, change consent.Change) consent.Notice {
+		n := consent.Notice{
+			ID: id, Version: version, Change: change, Published: consentBase.AddDate(0, version, 0),
+			Purposes: []privacy.Purpose{"newsletter", "research"},
+			Texts: map[string]consent.Text{
+				"en": {Title: "Privacy statement", Body: fmt.Sprint("Version ", version)},
+				"nl": {Title: "Privacyverklaring", Body: fmt.Sprint("Versie ", version)},
+			},
+		}
+		n.Hash = n.Sum()
+		return n
+	}
+	publish := func(t *testing.T, s consent.NoticeStore, n consent.Notice) {
+		t.Helper()
+		require.NoError(t, s.Publish(ctx, n), "Publish")
+	}
+	versions := func(t *testing.T, s consent.NoticeStore, id consent.NoticeID, after int) []consent.Notice {
+		t.Helper()
+		var out []consent.Notice
+		for n, err := range s.Versions(ctx, id, after) {
+			require.NoError(t, err, "Versions")
+			out = append(out, n)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		rule  string
+		check func(t *testing.T, s consent.NoticeStore)
+	}{
+		{"every field of a published notice reads back", func(t *testing.T, s consent.NoticeStore) {
+			want := mk("privacy", 1, consent.Material)
+			publish(t, s, want)
+			got, err := s.Notice(ctx, "privacy", 1)
+			require.NoError(t, err)
+			assert.Empty(t, cmp.Diff(want, got, sameEvents), "(-want +got)")
+		}},
+		{"version 0 reads the newest version", func(t *testing.T, s consent.NoticeStore) {
+			publish(t, s, mk("privacy", 1, consent.Material))
+			publish(t, s, mk("privacy", 4, consent.Editorial))
+			publish(t, s, mk("cookies", 7, consent.Material))
+			got, err := s.Notice(ctx, "privacy", 0)
+			require.NoError(t, err)
+			assert.Equal(t, 4, got.Version)
+		}},
+		{"an unknown notice or version wraps ErrNotFound", func(t *testing.T, s consent.NoticeStore) {
+			publish(t, s, mk("privacy", 2, consent.Material))
+			_, err := s.Notice(ctx, "privacy", 1)
+			assert.ErrorIs(t, err, privacy.ErrNotFound, "unknown version")
+			_, err = s.Notice(ctx, "cookies", 0)
+			assert.ErrorIs(t, err, privacy.ErrNotFound, "unknown notice")
+		}},
+		{"publishing an equal or older version wraps ErrConflict and changes nothing", func(t *testing.T, s consent.NoticeStore) {
+			first := mk("privacy", 2, consent.Material)
+			publish(t, s, first)
+			again := mk("privacy", 2, consent.Editorial)
+			again.Texts["en"] = consent.Text{Title: "Changed", Body: "Changed"}
+			assert.ErrorIs(t, s.Publish(ctx, again), privacy.ErrConflict, "the same version")
+			assert.ErrorIs(t, s.Publish(ctx, mk("privacy", 1, consent.Material)), privacy.ErrConflict, "an older version")
+			got, err := s.Notice(ctx, "privacy", 0)
+			require.NoError(t, err)
+			assert.Empty(t, cmp.Diff(first, got, sameEvents), "(-want +got)")
+		}},
+		{"of concurrent publications of one version exactly one succeeds", func(t *testing.T, s consent.NoticeStore) {
+			var wg sync.WaitGroup
+			results := make(chan error, 8)
+			for range 8 {
+				wg.Go(func() { results <- s.Publish(ctx, mk("privacy", 1, consent.Material)) })
+			}
+			wg.Wait()
+			close(results)
+			ok := 0
+			for err := range results {
+				if err == nil {
+					ok++
+				} else {
+					assert.ErrorIs(t, err, privacy.ErrConflict)
+				}
+			}
+			assert.Equal(t, 1, ok)
+		}},
+		{"versions yields the later versions in ascending order", func(t *testing.T, s consent.NoticeStore) {
+			for _, v := range []int{1, 2, 5, 9} {
+				publish(t, s, mk("privacy", v, consent.Editorial))
+			}
+			publish(t, s, mk("cookies", 3, consent.Material))
+			var got []int
+			for _, n := range versions(t, s, "privacy", 2) {
+				got = append(got, n.Version)
+				assert.Equal(t, consent.NoticeID("privacy"), n.ID)
+			}
+			assert.Equal(t, []int{5, 9}, got)
+			assert.Empty(t, versions(t, s, "privacy", 9), "nothing after the newest")
+			assert.Empty(t, versions(t, s, "unknown", 0), "an unknown notice yields nothing")
+		}},
+		{"versions stops when the loop breaks early", func(t *testing.T, s consent.NoticeStore) {
+			for v := range 5 {
+				publish(t, s, mk("privacy", v+1, consent.Editorial))
+			}
+			n := 0
+			for _, err := range s.Versions(ctx, "privacy", 0) {
+				require.NoError(t, err)
+				n++
+				break
+			}
+			assert.Equal(t, 1, n)
+			publish(t, s, mk("privacy", 6, consent.Editorial))
+		}},
+		{"changing a published or returned notice does not change the store", func(t *testing.T, s consent.NoticeStore) {
+			n := mk("privacy", 1, consent.Material)
+			keep := n.Clone()
+			publish(t, s, n)
+			n.Texts["en"] = consent.Text{Title: "changed", Body: "changed"}
+			n.Purposes[0] = "changed"
+			got, err := s.Notice(ctx, "privacy", 1)
+			require.NoError(t, err)
+			assert.Empty(t, cmp.Diff(keep, got, sameEvents), "after changing the published value (-want +got)")
+			got.Texts["nl"] = consent.Text{Title: "changed", Body: "changed"}
+			got.Purposes[1] = "changed"
+			for v := range s.Versions(ctx, "privacy", 0) {
+				v.Purposes[0] = "changed"
+			}
+			again, err := s.Notice(ctx, "privacy", 0)
+			require.NoError(t, err)
+			assert.Empty(t, cmp.Diff(keep, again, sameEvents), "after changing returned values (-want +got)")
+		}},
+	} {
+		t.Run(c.rule, func(t *testing.T) { c.check(t, newStore(t)) })
+	}
+}
+
+// RunDisclosureStore checks that the stores newStore makes keep the contract
+// of consent.DisclosureStore. Each case gets a fresh, empty store.
+func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.DisclosureStore) {
+	t.Helper()
+	ctx := context.Background()
+	mkOrder := func(ref string, subjects ...privacy.SubjectID) consent.LegalOrder {
+		return consent.LegalOrder{
+			Authority: "Rechtbank Amsterdam", Reference: ref, Date: consentBase, Basis: privacy.LegalObligation,
+			Scope: consent.OrderScope{
+				Subjects: subjects, Purposes: []privacy.Purpose{"court"},
+				Recipients: []string{"Openbaar Ministerie"}, Until: consentBase.AddDate(1, 0, 0),
+			},
+			Recorded: consentBase, Actor: "legal-officer",
+		}
+	}
+	mkDisclosure := func(subject privacy.SubjectID, i int) consent.Disclosure {
+		return consent.Disclosure{
+			Subject: subject, Recipient: fmt.Sprint("recipient-", i), Purpose: "research", Basis: privacy.Consent,
+			Time: consentBase.Add(time.Duration(i) * time.Minute), Consent: uint64(i + 1),
+		}
+	}
+	orders := func(t *testing.T, s consent.DisclosureStore, subject privacy.SubjectID) []consent.LegalOrder {
+		t.Helper()
+		var out []consent.LegalOrder
+		for o, err := range s.Orders(ctx, subject) {
+			require.NoError(t, err, "Orders")
+			out = append(out, o)
+		}
+		return out
+	}
+	disclosures := func(t *testing.T, s consent.DisclosureStore, subject privacy.SubjectID) []consent.Disclosure {
+		t.Helper()
+		var out []consent.Disclosure
+		for d, err := range s.Disclosures(ctx, subject) {
+			require.NoError(t, err, "Disclosures")
+			out = append(out, d)
+		}
+		return out
+	}
+	addOrder := func(t *testing.T, s consent.DisclosureStore, o consent.LegalOrder) consent.LegalOrder {
+		t.Helper()
+		got, err := s.AddOrder(ctx, o)
+		require.NoError(t, err, "AddOrder")
+		return got
+	}
+	addDisclosure := func(t *testing.T, s consent.DisclosureStore, d consent.Disclosure) consent.Disclosure {
+		t.Helper()
+		got, err := s.AddDisclosure(ctx, d)
+		require.NoError(t, err, "AddDisclosure")
+		return got
+	}
+	ignoreID := cmp.Options{cmpopts.IgnoreFields(consent.LegalOrder{}, "ID"), cmpopts.IgnoreFields(consent.Disclosure{}, "ID"), sameEvents}
+	for _, c := range []struct {
+		rule  string
+		check func(t *testing.T, s consent.DisclosureStore)
+	}{
+		{"every field of an order and a disclosure reads back", func(t *testing.T, s consent.DisclosureStore) {
+			o := mkOrder("C/1", "s1")
+			got := addOrder(t, s, o)
+			assert.Empty(t, cmp.Diff(o, got, ignoreID), "AddOrder (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{got}, orders(t, s, "s1"), sameEvents), "Orders (-want +got)")
+			d := mkDisclosure("s1", 0)
+			gotD := addDisclosure(t, s, d)
+			assert.Empty(t, cmp.Diff(d, gotD, ignoreID), "AddDisclosure (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Disclosure{gotD}, disclosures(t, s, "s1"), sameEvents), "Disclosures (-want +got)")
+		}},
+		{"IDs increase and the caller's ID is ignored", func(t *testing.T, s consent.DisclosureStore) {
+			a := addOrder(t, s, mkOrder("C/1", "s1"))
+			o := mkOrder("C/2", "s1")
+			o.ID = a.ID
+			b := addOrder(t, s, o)
+			assert.Greater(t, b.ID, a.ID)
+			d1 := addDisclosure(t, s, mkDisclosure("s1", 0))
+			d := mkDisclosure("s1", 1)
+			d.ID = d1.ID
+			d2 := addDisclosure(t, s, d)
+			assert.Greater(t, d2.ID, d1.ID)
+		}},
+		{"an order with the same authority and reference wraps ErrConflict", func(t *testing.T, s consent.DisclosureStore) {
+			addOrder(t, s, mkOrder("C/1", "s1"))
+			_, err := s.AddOrder(ctx, mkOrder("C/1", "s2"))
+			assert.ErrorIs(t, err, privacy.ErrConflict)
+			assert.Empty(t, orders(t, s, "s2"), "nothing stored")
+		}},
+		{"orders and disclosures yield the subject's own in ID order", func(t *testing.T, s consent.DisclosureStore) {
+			o1 := addOrder(t, s, mkOrder("C/1", "s1", "s2"))
+			addOrder(t, s, mkOrder("C/2", "s2"))
+			o3 := addOrder(t, s, mkOrder("C/3", "s1"))
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o1, o3}, orders(t, s, "s1"), sameEvents), "(-want +got)")
+			var want []consent.Disclosure
+			for i := range 6 {
+				d := addDisclosure(t, s, mkDisclosure(privacy.SubjectID(fmt.Sprint("s", 1+i%2)), i))
+				if d.Subject == "s1" {
+					want = append(want, d)
+				}
+			}
+			assert.Empty(t, cmp.Diff(want, disclosures(t, s, "s1"), sameEvents), "(-want +got)")
+		}},
+		{"an unknown subject has no orders and no disclosures, and no error", func(t *testing.T, s consent.DisclosureStore) {
+			addOrder(t, s, mkOrder("C/1", "s1"))
+			addDisclosure(t, s, mkDisclosure("s1", 0))
+			assert.Empty(t, orders(t, s, "nobody"))
+			assert.Empty(t, disclosures(t, s, "nobody"))
+		}},
+		{"changing an added or returned order does not change the store", func(t *testing.T, s consent.DisclosureStore) {
+			o := mkOrder("C/1", "s1")
+			got := addOrder(t, s, o)
+			keep := got.Clone()
+			o.Scope.Subjects[0] = "changed"
+			got.Scope.Purposes[0] = "changed"
+			for x := range s.Orders(ctx, "s1") {
+				x.Scope.Recipients[0] = "changed"
+			}
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{keep}, orders(t, s, "s1"), sameEvents), "(-want +got)")
+		}},
+		{"iterators stop when the loop breaks early", func(t *testing.T, s consent.DisclosureStore) {
+			for i := range 4 {
+				addOrder(t, s, mkOrder(fmt.Sprint("C/", i), "s1"))
+				addDisclosure(t, s, mkDisclosure("s1", i))
+			}
+			n := 0
+			for range s.Orders(ctx, "s1") {
+				n++
+				break
+			}
+			for range s.Disclosures(ctx, "s1") {
+				n++
+				break
+			}
+			assert.Equal(t, 2, n)
+			addDisclosure(t, s, mkDisclosure("s1", 9))
+			assert.Len(t, disclosures(t, s, "s1"), 5)
+		}},
+		{"concurrent disclosures lose nothing", func(t *testing.T, s consent.DisclosureStore) {
+			const writers, each = 8, 25
+			var wg sync.WaitGroup
+			errs := make(chan error, writers*each)
+			for w := range writers {
+				wg.Go(func() {
+					for i := range each {
+						if _, err := s.AddDisclosure(ctx, mkDisclosure(privacy.SubjectID(fmt.Sprint("s", w%2)), w*each+i)); err != nil {
+							errs <- err
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+			ids := make(map[uint64]bool)
+			for _, sub := range []privacy.SubjectID{"s0", "s1"} {
+				for _, d := range disclosures(t, s, sub) {
+					assert.False(t, ids[d.ID], "ID %d given twice", d.ID)
+					ids[d.ID] = true
+				}
+			}
+			assert.Len(t, ids, writers*each)
+		}},
+		{"pseudonymise moves disclosures and order scopes and leaves others alone", func(t *testing.T, s consent.DisclosureStore) {
+			o := addOrder(t, s, mkOrder("C/1", "s1", "s2"))
+			d := addDisclosure(t, s, mkDisclosure("s1", 0))
+			other := addDisclosure(t, s, mkDisclosure("s2", 1))
+			n, err := s.Pseudonymise(ctx, "s1", "ps:ABC")
+			require.NoError(t, err)
+			assert.Equal(t, 2, n, "one disclosure and one order")
+			assert.Empty(t, orders(t, s, "s1"))
+			assert.Empty(t, disclosures(t, s, "s1"))
+			o.Scope.Subjects = []privacy.SubjectID{"ps:ABC", "s2"}
+			d.Subject = "ps:ABC"
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o}, orders(t, s, "ps:ABC"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o}, orders(t, s, "s2"), sameEvents), "the other subject keeps the order (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Disclosure{d}, disclosures(t, s, "ps:ABC"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Disclosure{other}, disclosures(t, s, "s2"), sameEvents), "(-want +got)")
+			n, err = s.Pseudonymise(ctx, "nobody", "ps:XYZ")
+			require.NoError(t, err)
+			assert.Zero(t, n)
+		}},
+	} {
+		t.Run(c.rule, func(t *testing.T) { c.check(t, newStore(t)) })
+	}
+}
