@@ -465,7 +465,7 @@ func (l *Ledger) Withdraw(ctx context.Context, c Choice) (Event, error) {
 		return Event{}, wrap(op, err)
 	}
 	if cur.State != Given || cur.ExpiredAt(e.Time) {
-		return l.effective(cur, e.Time), nil
+		return effective(cur, e.Time), nil
 	}
 	e.Notice, e.Version, e.Language, e.NoticeHash = cur.Notice, cur.Version, cur.Language, cur.NoticeHash
 	return l.record(ctx, op, e, privacy.ActionConsentWithdrawn)
@@ -473,7 +473,7 @@ func (l *Ledger) Withdraw(ctx context.Context, c Choice) (Event, error) {
 
 // effective returns e as it stands at t: a given consent whose validity ran
 // out is reported in state Expired.
-func (l *Ledger) effective(e Event, t time.Time) Event {
+func effective(e Event, t time.Time) Event {
 	if e.ExpiredAt(t) {
 		e.State = Expired
 	}
@@ -501,7 +501,7 @@ func (l *Ledger) Current(ctx context.Context, subject privacy.SubjectID, purpose
 	if err != nil {
 		return Event{}, wrap(op, err)
 	}
-	return l.effective(e, now), nil
+	return effective(e, now), nil
 }
 
 // History yields every consent event of subject in the order recorded. An

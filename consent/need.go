@@ -99,7 +99,7 @@ func (l *Ledger) consentNeed(ctx context.Context, op string, subject privacy.Sub
 	case err != nil:
 		return Need{}, wrap(op, err)
 	}
-	need.Event = l.effective(e, now)
+	need.Event = effective(e, now)
 	switch need.Event.State {
 	case Refused:
 		need.Reason = ReasonRefused

@@ -34,9 +34,9 @@ type consentCase struct {
 	check func(t *testing.T, s consent.Store)
 }
 
-// consentBase is the time of the first event the suite appends. It has
+// consentBase() returns the time of the first event the suite appends. It has
 // microsecond precision and is in UTC, as the ledger writes times.
-var consentBase = time.Date(2025, 3, 15, 9, 30, 0, 123456000, time.UTC)
+func consentBase() time.Time { return time.Date(2025, 3, 15, 9, 30, 0, 123456000, time.UTC) }
 
 // consentEvent returns the i-th test event of subject for purpose, with every
 // field set so that a store that drops one is caught.
@@ -52,7 +52,7 @@ func consentEvent(subject privacy.SubjectID, purpose privacy.Purpose, state cons
 		NoticeHash:   fmt.Sprintf("sha256:%064x", i),
 		Method:       consent.MethodWeb,
 		Actor:        "subject",
-		Time:         consentBase.Add(time.Duration(i) * time.Minute),
+		Time:         consentBase().Add(time.Duration(i) * time.Minute),
 		Jurisdiction: "NL",
 	}
 	if state == consent.Given {
@@ -79,12 +79,12 @@ func history(t *testing.T, s consent.Store, subject privacy.SubjectID) []consent
 	return out
 }
 
-// ignoreSeq compares events on everything but the store-assigned Seq.
-var ignoreSeq = cmpopts.IgnoreFields(consent.Event{}, "Seq")
+// ignoreSeq() compares events on everything but the store-assigned Seq.
+func ignoreSeq() cmp.Option { return cmpopts.IgnoreFields(consent.Event{}, "Seq") }
 
-// sameEvents treats a nil and an empty slice alike: a store that reads back
+// sameEvents() treats a nil and an empty slice alike: a store that reads back
 // an empty recipient list as nil keeps the contract.
-var sameEvents = cmpopts.EquateEmpty()
+func sameEvents() cmp.Option { return cmpopts.EquateEmpty() }
 
 func consentCases() []consentCase {
 	ctx := context.Background()
@@ -107,11 +107,11 @@ func consentCases() []consentCase {
 		{"every field reads back as appended", func(t *testing.T, s consent.Store) {
 			want := consentEvent("s1", "newsletter", consent.Given, 7)
 			got := appendEvent(t, s, want)
-			assert.Empty(t, cmp.Diff(want, got, ignoreSeq, sameEvents), "Append result (-want +got)")
+			assert.Empty(t, cmp.Diff(want, got, ignoreSeq(), sameEvents()), "Append result (-want +got)")
 			cur, err := s.Current(ctx, "s1", "newsletter")
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(got, cur, sameEvents), "Current (-want +got)")
-			assert.Empty(t, cmp.Diff([]consent.Event{got}, history(t, s, "s1"), sameEvents), "History (-want +got)")
+			assert.Empty(t, cmp.Diff(got, cur, sameEvents()), "Current (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Event{got}, history(t, s, "s1"), sameEvents()), "History (-want +got)")
 		}},
 		{"history yields a subject's events in the order appended", func(t *testing.T, s consent.Store) {
 			var want []consent.Event
@@ -121,7 +121,7 @@ func consentCases() []consentCase {
 				want = append(want, e)
 				appendEvent(t, s, consentEvent("other", "p0", consent.Given, i))
 			}
-			assert.Empty(t, cmp.Diff(want, history(t, s, "s1"), sameEvents), "History (-want +got)")
+			assert.Empty(t, cmp.Diff(want, history(t, s, "s1"), sameEvents()), "History (-want +got)")
 		}},
 		{"history never loses or changes an event when more are appended", func(t *testing.T, s consent.Store) {
 			var before []consent.Event
@@ -130,7 +130,7 @@ func consentCases() []consentCase {
 				appendEvent(t, s, consentEvent("s1", "newsletter", []consent.State{consent.Given, consent.Withdrawn}[i%2], i))
 				after := history(t, s, "s1")
 				require.Len(t, after, len(before)+1, "after append %d", i)
-				assert.Empty(t, cmp.Diff(before, after[:len(before)], sameEvents), "earlier events changed after append %d (-before +after)", i)
+				assert.Empty(t, cmp.Diff(before, after[:len(before)], sameEvents()), "earlier events changed after append %d (-before +after)", i)
 			}
 		}},
 		{"history holds only the subject's own events", func(t *testing.T, s consent.Store) {
@@ -154,7 +154,7 @@ func consentCases() []consentCase {
 			appendEvent(t, s, consentEvent("s2", "newsletter", consent.Withdrawn, 4))
 			got, err := s.Current(ctx, "s1", "newsletter")
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(want, got, sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff(want, got, sameEvents()), "(-want +got)")
 		}},
 		{"current equals the last event of the purpose in history", func(t *testing.T, s consent.Store) {
 			purposes := []privacy.Purpose{"newsletter", "analytics", "marketing"}
@@ -172,7 +172,7 @@ func consentCases() []consentCase {
 				}
 				got, err := s.Current(ctx, "s1", p)
 				require.NoError(t, err, "purpose %s", p)
-				assert.Empty(t, cmp.Diff(last, got, sameEvents), "purpose %s (-history +current)", p)
+				assert.Empty(t, cmp.Diff(last, got, sameEvents()), "purpose %s (-history +current)", p)
 			}
 		}},
 		{"current of an unknown subject wraps ErrNotFound", func(t *testing.T, s consent.Store) {
@@ -192,7 +192,7 @@ func consentCases() []consentCase {
 			want.Recipients[0] = "changed by the caller"
 			cur, err := s.Current(ctx, "s1", "newsletter")
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(keep, cur, sameEvents), "after changing Append's result (-want +got)")
+			assert.Empty(t, cmp.Diff(keep, cur, sameEvents()), "after changing Append's result (-want +got)")
 			cur.Recipients[0] = "changed by the caller"
 			cur.Recipients = append(cur.Recipients, "added")
 			for e := range s.History(ctx, "s1") {
@@ -200,8 +200,8 @@ func consentCases() []consentCase {
 			}
 			again, err := s.Current(ctx, "s1", "newsletter")
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(keep, again, sameEvents), "after changing Current's and History's results (-want +got)")
-			assert.Empty(t, cmp.Diff([]consent.Event{keep}, history(t, s, "s1"), sameEvents), "History (-want +got)")
+			assert.Empty(t, cmp.Diff(keep, again, sameEvents()), "after changing Current's and History's results (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Event{keep}, history(t, s, "s1"), sameEvents()), "History (-want +got)")
 		}},
 		{"changing an appended event afterwards does not change the store", func(t *testing.T, s consent.Store) {
 			e := consentEvent("s1", "newsletter", consent.Given, 0)
@@ -210,7 +210,7 @@ func consentCases() []consentCase {
 			e.Recipients[0] = "changed by the caller"
 			cur, err := s.Current(ctx, "s1", "newsletter")
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(keep, cur, sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff(keep, cur, sameEvents()), "(-want +got)")
 		}},
 		{"history stops when the loop breaks early", func(t *testing.T, s consent.Store) {
 			for i := range 10 {
@@ -299,7 +299,7 @@ func consentCases() []consentCase {
 				e.Subject = "ps:ABC"
 				want[i] = e
 			}
-			assert.Empty(t, cmp.Diff(want, history(t, s, "ps:ABC"), sameEvents), "history under the pseudonym (-want +got)")
+			assert.Empty(t, cmp.Diff(want, history(t, s, "ps:ABC"), sameEvents()), "history under the pseudonym (-want +got)")
 			_, err = s.Current(ctx, "s1", "newsletter")
 			assert.ErrorIs(t, err, privacy.ErrNotFound, "current under the subject")
 			cur, err := s.Current(ctx, "ps:ABC", "newsletter")
@@ -311,7 +311,7 @@ func consentCases() []consentCase {
 			other := appendEvent(t, s, consentEvent("s2", "newsletter", consent.Given, 1))
 			_, err := s.Pseudonymise(ctx, "s1", "ps:ABC")
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff([]consent.Event{other}, history(t, s, "s2"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Event{other}, history(t, s, "s2"), sameEvents()), "(-want +got)")
 		}},
 		{"pseudonymise of an unknown subject changes nothing", func(t *testing.T, s consent.Store) {
 			e := appendEvent(t, s, consentEvent("s1", "newsletter", consent.Given, 0))
@@ -319,7 +319,7 @@ func consentCases() []consentCase {
 			require.NoError(t, err)
 			assert.Zero(t, n)
 			assert.Empty(t, history(t, s, "ps:ABC"))
-			assert.Empty(t, cmp.Diff([]consent.Event{e}, history(t, s, "s1"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Event{e}, history(t, s, "s1"), sameEvents()), "(-want +got)")
 		}},
 		{"pseudonymise into a pseudonym that has events keeps one history in sequence order", func(t *testing.T, s consent.Store) {
 			a0 := appendEvent(t, s, consentEvent("a", "newsletter", consent.Given, 0))
@@ -370,7 +370,7 @@ func RunNoticeStore(t *testing.T, newStore func(t *testing.T) consent.NoticeStor
 	ctx := context.Background()
 	mk := func(id consent.NoticeID, version int, change consent.Change) consent.Notice {
 		n := consent.Notice{
-			ID: id, Version: version, Change: change, Published: consentBase.AddDate(0, version, 0),
+			ID: id, Version: version, Change: change, Published: consentBase().AddDate(0, version, 0),
 			Purposes: []privacy.Purpose{"newsletter", "research"},
 			Texts: map[string]consent.Text{
 				"en": {Title: "Privacy statement", Body: fmt.Sprint("Version ", version)},
@@ -402,7 +402,7 @@ func RunNoticeStore(t *testing.T, newStore func(t *testing.T) consent.NoticeStor
 			publish(t, s, want)
 			got, err := s.Notice(ctx, "privacy", 1)
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(want, got, sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff(want, got, sameEvents()), "(-want +got)")
 		}},
 		{"version 0 reads the newest version", func(t *testing.T, s consent.NoticeStore) {
 			publish(t, s, mk("privacy", 1, consent.Material))
@@ -428,7 +428,7 @@ func RunNoticeStore(t *testing.T, newStore func(t *testing.T) consent.NoticeStor
 			assert.ErrorIs(t, s.Publish(ctx, mk("privacy", 1, consent.Material)), privacy.ErrConflict, "an older version")
 			got, err := s.Notice(ctx, "privacy", 0)
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(first, got, sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff(first, got, sameEvents()), "(-want +got)")
 		}},
 		{"of concurrent publications of one version exactly one succeeds", func(t *testing.T, s consent.NoticeStore) {
 			var wg sync.WaitGroup
@@ -483,7 +483,7 @@ func RunNoticeStore(t *testing.T, newStore func(t *testing.T) consent.NoticeStor
 			n.Purposes[0] = "changed"
 			got, err := s.Notice(ctx, "privacy", 1)
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(keep, got, sameEvents), "after changing the published value (-want +got)")
+			assert.Empty(t, cmp.Diff(keep, got, sameEvents()), "after changing the published value (-want +got)")
 			got.Texts["nl"] = consent.Text{Title: "changed", Body: "changed"}
 			got.Purposes[1] = "changed"
 			for v := range s.Versions(ctx, "privacy", 0) {
@@ -491,7 +491,7 @@ func RunNoticeStore(t *testing.T, newStore func(t *testing.T) consent.NoticeStor
 			}
 			again, err := s.Notice(ctx, "privacy", 0)
 			require.NoError(t, err)
-			assert.Empty(t, cmp.Diff(keep, again, sameEvents), "after changing returned values (-want +got)")
+			assert.Empty(t, cmp.Diff(keep, again, sameEvents()), "after changing returned values (-want +got)")
 		}},
 	} {
 		t.Run(c.rule, func(t *testing.T) { c.check(t, newStore(t)) })
@@ -505,18 +505,18 @@ func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.Disclo
 	ctx := context.Background()
 	mkOrder := func(ref string, subjects ...privacy.SubjectID) consent.LegalOrder {
 		return consent.LegalOrder{
-			Authority: "Rechtbank Amsterdam", Reference: ref, Date: consentBase, Basis: privacy.LegalObligation,
+			Authority: "Rechtbank Amsterdam", Reference: ref, Date: consentBase(), Basis: privacy.LegalObligation,
 			Scope: consent.OrderScope{
 				Subjects: subjects, Purposes: []privacy.Purpose{"court"},
-				Recipients: []string{"Openbaar Ministerie"}, Until: consentBase.AddDate(1, 0, 0),
+				Recipients: []string{"Openbaar Ministerie"}, Until: consentBase().AddDate(1, 0, 0),
 			},
-			Recorded: consentBase, Actor: "legal-officer",
+			Recorded: consentBase(), Actor: "legal-officer",
 		}
 	}
 	mkDisclosure := func(subject privacy.SubjectID, i int) consent.Disclosure {
 		return consent.Disclosure{
 			Subject: subject, Recipient: fmt.Sprint("recipient-", i), Purpose: "research", Basis: privacy.Consent,
-			Time: consentBase.Add(time.Duration(i) * time.Minute), Consent: uint64(i + 1),
+			Time: consentBase().Add(time.Duration(i) * time.Minute), Consent: uint64(i + 1),
 		}
 	}
 	orders := func(t *testing.T, s consent.DisclosureStore, subject privacy.SubjectID) []consent.LegalOrder {
@@ -549,7 +549,7 @@ func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.Disclo
 		require.NoError(t, err, "AddDisclosure")
 		return got
 	}
-	ignoreID := cmp.Options{cmpopts.IgnoreFields(consent.LegalOrder{}, "ID"), cmpopts.IgnoreFields(consent.Disclosure{}, "ID"), sameEvents}
+	ignoreID := cmp.Options{cmpopts.IgnoreFields(consent.LegalOrder{}, "ID"), cmpopts.IgnoreFields(consent.Disclosure{}, "ID"), sameEvents()}
 	for _, c := range []struct {
 		rule  string
 		check func(t *testing.T, s consent.DisclosureStore)
@@ -558,11 +558,11 @@ func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.Disclo
 			o := mkOrder("C/1", "s1")
 			got := addOrder(t, s, o)
 			assert.Empty(t, cmp.Diff(o, got, ignoreID), "AddOrder (-want +got)")
-			assert.Empty(t, cmp.Diff([]consent.LegalOrder{got}, orders(t, s, "s1"), sameEvents), "Orders (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{got}, orders(t, s, "s1"), sameEvents()), "Orders (-want +got)")
 			d := mkDisclosure("s1", 0)
 			gotD := addDisclosure(t, s, d)
 			assert.Empty(t, cmp.Diff(d, gotD, ignoreID), "AddDisclosure (-want +got)")
-			assert.Empty(t, cmp.Diff([]consent.Disclosure{gotD}, disclosures(t, s, "s1"), sameEvents), "Disclosures (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Disclosure{gotD}, disclosures(t, s, "s1"), sameEvents()), "Disclosures (-want +got)")
 		}},
 		{"IDs increase and the caller's ID is ignored", func(t *testing.T, s consent.DisclosureStore) {
 			a := addOrder(t, s, mkOrder("C/1", "s1"))
@@ -586,7 +586,7 @@ func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.Disclo
 			o1 := addOrder(t, s, mkOrder("C/1", "s1", "s2"))
 			addOrder(t, s, mkOrder("C/2", "s2"))
 			o3 := addOrder(t, s, mkOrder("C/3", "s1"))
-			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o1, o3}, orders(t, s, "s1"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o1, o3}, orders(t, s, "s1"), sameEvents()), "(-want +got)")
 			var want []consent.Disclosure
 			for i := range 6 {
 				d := addDisclosure(t, s, mkDisclosure(privacy.SubjectID(fmt.Sprint("s", 1+i%2)), i))
@@ -594,7 +594,7 @@ func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.Disclo
 					want = append(want, d)
 				}
 			}
-			assert.Empty(t, cmp.Diff(want, disclosures(t, s, "s1"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff(want, disclosures(t, s, "s1"), sameEvents()), "(-want +got)")
 		}},
 		{"an unknown subject has no orders and no disclosures, and no error", func(t *testing.T, s consent.DisclosureStore) {
 			addOrder(t, s, mkOrder("C/1", "s1"))
@@ -611,7 +611,7 @@ func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.Disclo
 			for x := range s.Orders(ctx, "s1") {
 				x.Scope.Recipients[0] = "changed"
 			}
-			assert.Empty(t, cmp.Diff([]consent.LegalOrder{keep}, orders(t, s, "s1"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{keep}, orders(t, s, "s1"), sameEvents()), "(-want +got)")
 		}},
 		{"iterators stop when the loop breaks early", func(t *testing.T, s consent.DisclosureStore) {
 			for i := range 4 {
@@ -669,10 +669,10 @@ func RunDisclosureStore(t *testing.T, newStore func(t *testing.T) consent.Disclo
 			assert.Empty(t, disclosures(t, s, "s1"))
 			o.Scope.Subjects = []privacy.SubjectID{"ps:ABC", "s2"}
 			d.Subject = "ps:ABC"
-			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o}, orders(t, s, "ps:ABC"), sameEvents), "(-want +got)")
-			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o}, orders(t, s, "s2"), sameEvents), "the other subject keeps the order (-want +got)")
-			assert.Empty(t, cmp.Diff([]consent.Disclosure{d}, disclosures(t, s, "ps:ABC"), sameEvents), "(-want +got)")
-			assert.Empty(t, cmp.Diff([]consent.Disclosure{other}, disclosures(t, s, "s2"), sameEvents), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o}, orders(t, s, "ps:ABC"), sameEvents()), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.LegalOrder{o}, orders(t, s, "s2"), sameEvents()), "the other subject keeps the order (-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Disclosure{d}, disclosures(t, s, "ps:ABC"), sameEvents()), "(-want +got)")
+			assert.Empty(t, cmp.Diff([]consent.Disclosure{other}, disclosures(t, s, "s2"), sameEvents()), "(-want +got)")
 			n, err = s.Pseudonymise(ctx, "nobody", "ps:XYZ")
 			require.NoError(t, err)
 			assert.Zero(t, n)
