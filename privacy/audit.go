@@ -31,6 +31,9 @@ const (
 	ActionConsentExpired   Action = "consent.expired"
 	ActionConsentForgotten Action = "consent.forgotten" // a subject's consent history pseudonymised
 	ActionArchiveRead      Action = "archive.read"
+	ActionArchived         Action = "subject.archived" // records made readable only by an appointed administrator
+	ActionEventRecorded    Action = "record.event"     // a lifecycle event such as contract.ended recorded on a record
+	ActionRequest          Action = "request"          // a data subject request received, extended, completed or refused
 )
 
 // Hash is a SHA-256 digest in the audit chain.

@@ -18,11 +18,12 @@ import (
 type MemoryStore struct {
 	audit privacy.AuditLog
 
-	mu      sync.Mutex
-	records map[privacy.Ref]privacy.Record
-	order   []privacy.Ref // every ref in records, sorted when !dirty; may hold deleted refs
-	dirty   bool
-	holds   map[string]Hold
+	mu        sync.Mutex
+	records   map[privacy.Ref]privacy.Record
+	bySubject map[privacy.SubjectID]map[privacy.Ref]struct{}
+	order     []privacy.Ref // every ref in records, sorted when !dirty; may hold deleted refs
+	dirty     bool
+	holds     map[string]Hold
 }
 
 var (
@@ -36,7 +37,12 @@ func NewMemoryStore(audit privacy.AuditLog) *MemoryStore {
 	if audit == nil {
 		audit = privacy.NewMemoryAuditLog()
 	}
-	return &MemoryStore{audit: audit, records: make(map[privacy.Ref]privacy.Record), holds: make(map[string]Hold)}
+	return &MemoryStore{
+		audit:     audit,
+		records:   make(map[privacy.Ref]privacy.Record),
+		bySubject: make(map[privacy.SubjectID]map[privacy.Ref]struct{}),
+		holds:     make(map[string]Hold),
+	}
 }
 
 // AuditLog returns the log tombstones are written to.
@@ -59,7 +65,92 @@ func (m *MemoryStore) PutRecord(ctx context.Context, r privacy.Record) error {
 		}
 		m.order = append(m.order, r.Ref)
 	}
-	m.records[r.Ref] = r.Clone()
+	m.put(r.Clone())
+	return nil
+}
+
+// put stores r, keeping the subject index. The caller holds m.mu.
+func (m *MemoryStore) put(r privacy.Record) {
+	if old, ok := m.records[r.Ref]; ok && old.Subject != r.Subject {
+		m.unindex(old)
+	}
+	m.records[r.Ref] = r
+	refs := m.bySubject[r.Subject]
+	if refs == nil {
+		refs = make(map[privacy.Ref]struct{})
+		m.bySubject[r.Subject] = refs
+	}
+	refs[r.Ref] = struct{}{}
+}
+
+// remove deletes the record ref, keeping the subject index. The caller holds m.mu.
+func (m *MemoryStore) remove(ref privacy.Ref) (privacy.Record, bool) {
+	r, ok := m.records[ref]
+	if ok {
+		delete(m.records, ref)
+		m.unindex(r)
+	}
+	return r, ok
+}
+
+func (m *MemoryStore) unindex(r privacy.Record) {
+	if refs := m.bySubject[r.Subject]; refs != nil {
+		delete(refs, r.Ref)
+		if len(refs) == 0 {
+			delete(m.bySubject, r.Subject)
+		}
+	}
+}
+
+// BySubject yields the records of subject in Ref order, from a snapshot taken
+// when iteration starts.
+func (m *MemoryStore) BySubject(ctx context.Context, subject privacy.SubjectID) iter.Seq2[privacy.Record, error] {
+	return func(yield func(privacy.Record, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(privacy.Record{}, err)
+			return
+		}
+		m.mu.Lock()
+		recs := make([]privacy.Record, 0, len(m.bySubject[subject]))
+		for ref := range m.bySubject[subject] {
+			recs = append(recs, m.records[ref].Clone())
+		}
+		m.mu.Unlock()
+		slices.SortFunc(recs, func(a, b privacy.Record) int { return a.Ref.Compare(b.Ref) })
+		for _, r := range recs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Update replaces the record next.Ref by next if check, called with the
+// record as stored and its covering holds, returns nil; and appends event to
+// the audit log, in one atomic step. A missing record gives an error wrapping
+// privacy.ErrNotFound; check's error is returned unchanged.
+func (m *MemoryStore) Update(ctx context.Context, next privacy.Record, check Check, event privacy.Event) error {
+	const op = "retention.MemoryStore.Update"
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.records[next.Ref]
+	if !ok {
+		return notFound(op, next.Ref)
+	}
+	if err := check(cur.Clone(), m.covering(cur.Subject, cur.Ref)); err != nil {
+		return err
+	}
+	m.put(next.Clone())
+	if _, err := m.audit.Append(ctx, event); err != nil {
+		m.put(cur)
+		return &privacy.Error{Op: op, Ref: next.Ref, Msg: "audit event not written, record unchanged", Err: err}
+	}
 	return nil
 }
 
@@ -158,9 +249,9 @@ func (m *MemoryStore) Dispose(ctx context.Context, ref privacy.Ref, check Check,
 	if err := check(r.Clone(), m.covering(r.Subject, r.Ref)); err != nil {
 		return err
 	}
-	delete(m.records, ref)
+	m.remove(ref)
 	if _, err := m.audit.Append(ctx, tomb); err != nil {
-		m.records[ref] = r
+		m.put(r)
 		return &privacy.Error{Op: op, Ref: ref, Msg: "tombstone not written, record kept", Err: err}
 	}
 	return nil
@@ -204,8 +295,9 @@ func (m *MemoryStore) DisposePage(ctx context.Context, after privacy.Ref, size i
 				m.restore(removed)
 				return privacy.Ref{}, 0, &privacy.Error{Op: op, Ref: e.Ref, Msg: "tombstone for a record not in the page", Err: privacy.ErrInvalid}
 			}
-			removed[e.Ref] = m.records[e.Ref]
-			delete(m.records, e.Ref)
+			if r, ok := m.remove(e.Ref); ok {
+				removed[e.Ref] = r
+			}
 		}
 	}
 	for _, e := range events {
@@ -218,8 +310,8 @@ func (m *MemoryStore) DisposePage(ctx context.Context, after privacy.Ref, size i
 }
 
 func (m *MemoryStore) restore(removed map[privacy.Ref]privacy.Record) {
-	for ref, r := range removed {
-		m.records[ref] = r
+	for _, r := range removed {
+		m.put(r)
 	}
 }
 

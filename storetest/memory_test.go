@@ -19,6 +19,8 @@ func TestMemoryStores(t *testing.T) {
 			s := retention.NewMemoryStore(audit)
 			return storetest.Inventory{Inventory: s, Holds: s, Audit: audit, Add: s.PutRecord}
 		},
-		Consent: func(*testing.T) consent.Store { return consent.NewMemoryStore() },
+		Consent:     func(*testing.T) consent.Store { return consent.NewMemoryStore() },
+		Notices:     func(*testing.T) consent.NoticeStore { return consent.NewMemoryNotices() },
+		Disclosures: func(*testing.T) consent.DisclosureStore { return consent.NewMemoryDisclosures() },
 	})
 }

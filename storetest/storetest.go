@@ -19,7 +19,7 @@
 // cases never see each other's data. A nil constructor skips its suite with a
 // message, as a driver in Go CDK's drivertest declares what it lacks. The
 // suites can also be run one by one: [RunAuditLog], [RunHoldStore],
-// [RunInventory], [RunConsentStore].
+// [RunInventory], [RunConsentStore], [RunNoticeStore], [RunDisclosureStore].
 //
 // # What the suites check
 //
@@ -48,6 +48,10 @@ type Harness struct {
 	Inventory func(t *testing.T) Inventory
 	// Consent returns an empty consent store.
 	Consent func(t *testing.T) consent.Store
+	// Notices returns an empty notice store.
+	Notices func(t *testing.T) consent.NoticeStore
+	// Disclosures returns an empty disclosure store.
+	Disclosures func(t *testing.T) consent.DisclosureStore
 }
 
 // Inventory is an inventory under test with what the suite needs around it.
@@ -76,4 +80,6 @@ func Run(t *testing.T, h Harness) {
 	suite("Holds", h.Holds != nil, func(t *testing.T) { RunHoldStore(t, h.Holds) })
 	suite("Inventory", h.Inventory != nil, func(t *testing.T) { RunInventory(t, h.Inventory) })
 	suite("Consent", h.Consent != nil, func(t *testing.T) { RunConsentStore(t, h.Consent) })
+	suite("Notices", h.Notices != nil, func(t *testing.T) { RunNoticeStore(t, h.Notices) })
+	suite("Disclosures", h.Disclosures != nil, func(t *testing.T) { RunDisclosureStore(t, h.Disclosures) })
 }
