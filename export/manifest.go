@@ -17,7 +17,7 @@ type Manifest struct {
 	Language  string            `json:"language"`  // "en" or "nl": of the labels and index.html
 	// Cells is "defended" when CSV and XLSX string cells that could be taken
 	// for a formula carry a leading apostrophe, "raw" when they do not.
-	Cells string         `json:"cells"`
+	Cells string          `json:"cells"`
 	CSV   ManifestDialect `json:"csv"`
 	// Files lists the data files, per category in the order they were
 	// added, per category in the order of the requested formats.

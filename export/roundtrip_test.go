@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 
 	"github.com/smartbooqing/steward/export"
 	"github.com/smartbooqing/steward/privacy"
@@ -56,7 +57,7 @@ func TestRoundTrip(t *testing.T) {
 		{"raw csv reads back equal", export.CSV, export.Options{Raw: true}, func(b []byte, sum export.Summary) iter.Seq2[privacy.Record, error] {
 			return export.ReadCSV(ctx, bytes.NewReader(b), invoices, sum.Columns, &export.ReadOptions{Raw: true})
 		}},
-		{"csv with semicolons and a byte order mark reads back equal", export.CSV, export.Options{Delimiter: ';', BOM: true, Language: nl}, func(b []byte, sum export.Summary) iter.Seq2[privacy.Record, error] {
+		{"csv with semicolons and a byte order mark reads back equal", export.CSV, export.Options{Delimiter: ';', BOM: true, Language: language.Dutch}, func(b []byte, sum export.Summary) iter.Seq2[privacy.Record, error] {
 			return export.ReadCSV(ctx, bytes.NewReader(b), invoices, sum.Columns, &export.ReadOptions{Delimiter: ';'})
 		}},
 		{"tab-separated csv reads back equal", export.CSV, export.Options{Delimiter: '\t'}, func(b []byte, sum export.Summary) iter.Seq2[privacy.Record, error] {

@@ -141,7 +141,7 @@ func parseTime(s string) (time.Time, error) {
 // needsPrefix reports whether s, as a spreadsheet cell, could be taken for a
 // formula: after any leading apostrophes it begins with = + - @ or a tab,
 // carriage return, line feed or NUL. Counting the apostrophes makes the
-// defence reversible: "'=x" becomes "''=x", and undoing it removes exactly
+// defence reversible: "'=x" becomes "”=x", and undoing it removes exactly
 // one apostrophe again.
 func needsPrefix(s string) bool {
 	i := 0
