@@ -75,8 +75,9 @@
 // and XLSX encoders prefix such a string cell with an apostrophe, which
 // spreadsheets show as text. Typed numbers are never changed: -5 as an int64
 // stays -5, while the string "-5" becomes '-5. Apostrophes already at the
-// start are counted, so "'=x" becomes "''=x" and the prefix can always be
-// told from the data: [ReadCSV] and [ReadStructs] remove it again and the
+// start are counted — a string that already begins with an apostrophe and
+// then = gets one apostrophe more — so the prefix can always be told from
+// the data: [ReadCSV] and [ReadStructs] remove it again and the
 // round trip is exact. Options.Raw turns the defence off for machine
 // consumers; the manifest records which was used ("cells": "defended" or
 // "raw"), and ReadOptions.Raw must match it. JSON, NDJSON, XML and HTML are
