@@ -141,8 +141,8 @@ func parseTime(s string) (time.Time, error) {
 // needsPrefix reports whether s, as a spreadsheet cell, could be taken for a
 // formula: after any leading apostrophes it begins with = + - @ or a tab,
 // carriage return, line feed or NUL. Counting the apostrophes makes the
-// defence reversible: "'=x" becomes "”=x", and undoing it removes exactly
-// one apostrophe again.
+// defence reversible: a leading apostrophe then = gets a second apostrophe,
+// and undoing it removes exactly one apostrophe again.
 func needsPrefix(s string) bool {
 	i := 0
 	for i < len(s) && s[i] == '\'' {
