@@ -1,0 +1,119 @@
+package aggregate
+
+import (
+	"hash/maphash"
+	"math"
+
+	"github.com/smartbooqing/steward/privacy"
+)
+
+// subjectTable maps each subject to its state: its first contribution, kept
+// in the table's own slot, and the link to its other contributions.
+//
+// It is an open-addressing hash table with linear probing instead of a Go
+// map because a row must update the subject's state where it lies: with a
+// map the state would live behind an index or pointer, one more cache miss
+// per row, and that miss alone made grouping 1M rows twice as slow as a
+// host's plain map loop. The hash is maphash with a seed drawn per table,
+// so rows cannot be chosen to collide.
+type subjectTable struct {
+	seed  maphash.Seed
+	slots []subjectSlot
+	mask  uint64
+	count int32
+}
+
+// subjectSlot holds one subject. A zero tag marks an empty slot.
+type subjectSlot struct {
+	subject privacy.SubjectID
+	first   contribution
+	id      int32  // order of first appearance, from 0
+	tag     uint16 // hash bits, low bit set: a cheap check before comparing subjects
+	cells   uint8  // the subject's number of cells, saturated at 255
+}
+
+// contribution is what one subject adds to one cell. A subject's
+// contributions form a list from its slot's first through next, which
+// indexes Table.contrib.
+type contribution struct {
+	records int64
+	sum     int64
+	cell    int32
+	next    int32 // -1 at the end of the list
+}
+
+const maxSubjects = math.MaxInt32
+
+func newSubjectTable() subjectTable {
+	const initial = 1024
+	return subjectTable{seed: maphash.MakeSeed(), slots: make([]subjectSlot, initial), mask: initial - 1}
+}
+
+// lookup returns the slot of subject, and whether the subject was there
+// before; h is the subject's hash. A new subject gets a slot with its subject, id and tag set and the
+// rest zero, which the caller fills in; with insert false, lookup returns nil
+// instead. The pointer is valid until the next lookup.
+func (t *subjectTable) lookup(subject privacy.SubjectID, h uint64, insert bool) (*subjectSlot, bool) {
+	tag := uint16(h>>48) | 1
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.tag == tag && s.subject == subject {
+			return s, true
+		}
+		if s.tag != 0 {
+			continue
+		}
+		if !insert {
+			return nil, false
+		}
+		// Keep the load at most 3/4: linear probing stays short.
+		if int(t.count+1) > len(t.slots)/4*3 {
+			t.grow()
+			return t.lookup(subject, h, insert)
+		}
+		*s = subjectSlot{subject: subject, id: t.count, tag: tag}
+		t.count++
+		return s, false
+	}
+}
+
+func (t *subjectTable) grow() {
+	old := t.slots
+	t.slots = make([]subjectSlot, 2*len(old))
+	t.mask = uint64(len(t.slots) - 1)
+	for i := range old {
+		o := &old[i]
+		if o.tag == 0 {
+			continue
+		}
+		h := maphash.String(t.seed, string(o.subject))
+		for j := h & t.mask; ; j = (j + 1) & t.mask {
+			if t.slots[j].tag == 0 {
+				t.slots[j] = *o
+				break
+			}
+		}
+	}
+}
+
+// hash returns the hash lookup needs for subject.
+func (t *subjectTable) hash(subject privacy.SubjectID) uint64 {
+	return maphash.String(t.seed, string(subject))
+}
+
+// touch reads the slot where the search for hash h starts and returns its
+// tag. Reading the slots of a batch of rows before processing them lets the
+// processor fetch them from memory in parallel rather than one row at a time.
+func (t *subjectTable) touch(h uint64) uint16 { return t.slots[h&t.mask].tag }
+
+// inOrder returns the occupied slots' indexes in order of first appearance,
+// so that a release does not depend on the table's random seed.
+func (t *subjectTable) inOrder() []int32 {
+	order := make([]int32, t.count)
+	for i := range t.slots {
+		if s := &t.slots[i]; s.tag != 0 {
+			order[s.id] = int32(i)
+		}
+	}
+	return order
+}
