@@ -288,7 +288,9 @@ func TestReadersStopWhenTheConsumerStops(t *testing.T) {
 	jsonData, _ := encode(t, nil, export.JSON, recs)
 	ndData, _ := encode(t, nil, export.NDJSON, recs)
 	seqs := map[string]func() func(func(privacy.Record, error) bool){
-		"csv":    func() func(func(privacy.Record, error) bool) { return export.ReadCSV(ctx, bytes.NewReader(csvData), invoices, sum.Columns, nil) },
+		"csv": func() func(func(privacy.Record, error) bool) {
+			return export.ReadCSV(ctx, bytes.NewReader(csvData), invoices, sum.Columns, nil)
+		},
 		"json":   func() func(func(privacy.Record, error) bool) { return export.ReadJSON(ctx, bytes.NewReader(jsonData)) },
 		"ndjson": func() func(func(privacy.Record, error) bool) { return export.ReadNDJSON(ctx, bytes.NewReader(ndData)) },
 	}
