@@ -59,8 +59,8 @@ func TestRequestLifecycle(t *testing.T) {
 		months int
 		reason string
 	}{
-		"zero months":   {0, "complex"},
-		"three months":  {3, "complex"},
+		"zero months":    {0, "complex"},
+		"three months":   {3, "complex"},
 		"with no reason": {2, ""},
 	} {
 		t.Run("extension refused: "+name, func(t *testing.T) {
