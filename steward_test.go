@@ -1,7 +1,11 @@
 package steward_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"flag"
 	"os"
 	"path/filepath"
@@ -15,6 +19,7 @@ import (
 
 	"github.com/smartbooqing/steward"
 	"github.com/smartbooqing/steward/consent"
+	"github.com/smartbooqing/steward/export"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
 )
@@ -413,4 +418,39 @@ func TestTerminateKeepsTheFirstDate(t *testing.T) {
 	assert.NotContains(t, r2.Events, privacy.EventContractEnded, "another subject's records are not touched")
 	_, err = w.s.Terminate(w.ctx, "client-1", time.Time{})
 	assert.ErrorIs(t, err, privacy.ErrInvalid)
+}
+
+func TestExportArchive(t *testing.T) {
+	w := newWorld(t)
+	w.clients(t)
+	var buf bytes.Buffer
+	require.NoError(t, w.s.Export(w.ctx, "client-1", &buf, &export.ArchiveOptions{
+		Options: export.Options{Language: language.Dutch}, Formats: []export.Format{export.CSV, export.JSON},
+	}))
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		files[f.Name] = f
+	}
+	require.Contains(t, files, "manifest.json")
+	rc, err := files["manifest.json"].Open()
+	require.NoError(t, err)
+	var m export.Manifest
+	require.NoError(t, json.NewDecoder(rc).Decode(&m))
+	assert.True(t, m.Complete)
+	assert.Equal(t, privacy.SubjectID("client-1"), m.Subject)
+	records := map[privacy.Category]int64{}
+	for _, f := range m.Files {
+		if f.Format == export.CSV {
+			records[f.Category] = f.Records
+		}
+	}
+	assert.Equal(t, map[privacy.Category]int64{"contact": 1, "invoice": 2, "order": 1}, records, "only client-1's records, per category")
+	rc, err = files["index.html"].Open()
+	require.NoError(t, err)
+	index, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	assert.Contains(t, string(index), "fiscale bewaarplicht (AWR art. 52 lid 4)")
+	assert.NotContains(t, buf.String(), "client-2")
 }

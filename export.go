@@ -1,0 +1,127 @@
+package steward
+
+import (
+	"context"
+	"io"
+	"iter"
+	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message/catalog"
+
+	"github.com/smartbooqing/steward/export"
+	"github.com/smartbooqing/steward/privacy"
+	"github.com/smartbooqing/steward/retention"
+)
+
+// Export writes the subject's data portability archive (GDPR Art. 20) to w:
+// one file per category per format, index.html in the subject's language
+// saying what is kept and until when, and manifest.json. It streams the
+// records category by category and never holds them all. opts may be nil
+// (CSV, JSON and HTML, unencrypted, in English); its Kept and Clock are set
+// by Steward, and category labels come from Options.Labels unless opts has
+// its own. On error the archive written so far does not say it is complete.
+func (s *Steward) Export(ctx context.Context, subject privacy.SubjectID, w io.Writer, opts *export.ArchiveOptions) error {
+	const op = "steward.Export"
+	if err := checkSubject(op, subject); err != nil {
+		return err
+	}
+	var o export.ArchiveOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Labels == nil && len(s.labels) > 0 {
+		o.Labels = s.labelCatalog()
+	}
+	lang := o.Language
+	if lang == language.Und {
+		lang = language.English
+	}
+	t := s.texts(lang)
+	now := s.clock.Now()
+	var kept []export.Kept
+	o.Clock = s.clock
+	o.Kept = func(yield func(export.Kept, error) bool) {
+		for _, k := range kept {
+			if !yield(k, nil) {
+				return
+			}
+		}
+	}
+	a, err := export.NewArchive(w, subject, &o)
+	if err != nil {
+		return err
+	}
+	next, stop := iter.Pull2(s.records.BySubject(ctx, subject))
+	defer stop()
+	r, err, ok := next()
+	for ok && err == nil {
+		cat := r.Ref.Category
+		// category yields the run of records of cat, leaving r at the first
+		// record of the next category.
+		category := func(yield func(privacy.Record, error) bool) {
+			for ok && err == nil && r.Ref.Category == cat {
+				if r.Subject != subject {
+					err = &privacy.Error{Op: op, Ref: r.Ref, Msg: "records store yielded a record of another subject", Err: privacy.ErrConflict}
+					break
+				}
+				k, kerr := s.kept(ctx, &r, now, t)
+				if kerr != nil {
+					err = kerr
+					break
+				}
+				kept = append(kept, k)
+				if !yield(r, nil) {
+					return
+				}
+				r, err, ok = next()
+			}
+			if err != nil {
+				yield(privacy.Record{}, err)
+			}
+		}
+		if aerr := a.Add(ctx, cat, category); aerr != nil {
+			_ = a.Close()
+			return wrap(op, aerr)
+		}
+	}
+	if err != nil {
+		// The first read failed before anything was added: the archive has
+		// written nothing that could pass for an export, so it is not closed.
+		return wrap(op, err)
+	}
+	return wrap(op, a.Close())
+}
+
+// kept says, for index.html, until when a record is kept and why.
+func (s *Steward) kept(ctx context.Context, r *privacy.Record, now time.Time, t texts) (export.Kept, error) {
+	holds, err := s.holds.Covering(ctx, r)
+	if err != nil {
+		return export.Kept{}, err
+	}
+	d := s.policy.Resolve(r, holds, now)
+	k := export.Kept{Category: r.Ref.Category, ID: r.Ref.ID, Until: d.Until}
+	switch {
+	case d.Outcome == retention.Held:
+		k.Basis = t.f("access.held")
+	case d.Rule != nil:
+		k.Basis = t.duty(d.Rule.Name) + " (" + d.Rule.Basis + ")"
+	default:
+		k.Basis = t.f("access.norule")
+	}
+	return k, nil
+}
+
+// labelCatalog gives the export encoders the host's category labels.
+func (s *Steward) labelCatalog() catalog.Catalog {
+	b := catalog.NewBuilder(catalog.Fallback(language.English))
+	for cat, l := range s.labels {
+		if l.EN != "" {
+			_ = b.SetString(language.English, string(cat), l.EN)
+		}
+		if l.NL != "" {
+			_ = b.SetString(language.Dutch, string(cat), l.NL)
+		}
+	}
+	return b
+}
