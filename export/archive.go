@@ -204,10 +204,11 @@ func (a *Archive) Add(ctx context.Context, category privacy.Category, records it
 		return &privacy.Error{Op: op, Msg: "archive is closed", Err: privacy.ErrConflict}
 	case a.err != nil:
 		return &privacy.Error{Op: op, Msg: "an earlier Add failed; the archive will be marked incomplete", Err: privacy.ErrConflict}
-	case category == "":
-		return invalid(op, privacy.Ref{}, "", "empty category")
 	case a.cats[category]:
 		return &privacy.Error{Op: op, Ref: privacy.Ref{Category: category}, Msg: "category added twice", Err: privacy.ErrConflict}
+	}
+	if err := checkCategory(op, category); err != nil {
+		return err
 	}
 	a.cats[category] = true
 	if err := a.add(ctx, category, records); err != nil {

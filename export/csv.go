@@ -113,11 +113,14 @@ func (e *Encoder) newCSV(w io.Writer, cat privacy.Category, l *labels) *csvSink 
 	}
 }
 
-func (s *csvSink) writeHeader() {
+// writeHeader writes the labels. A label that is not valid UTF-8 — a field
+// name from the host — is refused.
+func (s *csvSink) writeHeader() error {
 	b := s.o.buf
 	if s.bom {
 		b = append(b, 0xEF, 0xBB, 0xBF)
 	}
+	var e valueError
 	for i, k := range envelopeKeys {
 		if i > 0 {
 			b = append(b, s.delim)
@@ -126,10 +129,13 @@ func (s *csvSink) writeHeader() {
 	}
 	for _, c := range s.t.cols {
 		b = append(b, s.delim)
-		b, _ = s.appendText(b, s.l.column(c.Name, false), true)
+		if b, e = s.appendText(b, s.l.column(c.Name, false), true); e != "" {
+			return invalid("export.Encode", privacy.Ref{Category: s.t.cat}, "", "a column label is not valid UTF-8")
+		}
 	}
 	s.o.buf = append(b, '\r', '\n')
 	s.header = true
+	return nil
 }
 
 func (s *csvSink) record(r *privacy.Record) error {
@@ -140,7 +146,9 @@ func (s *csvSink) record(r *privacy.Record) error {
 		}
 	}
 	if !s.header {
-		s.writeHeader()
+		if err := s.writeHeader(); err != nil {
+			return err
+		}
 	}
 	if err := s.t.bind(r); err != nil {
 		return err
@@ -218,7 +226,9 @@ func (s *csvSink) appendRow(b []byte, r *privacy.Record) ([]byte, *privacy.Field
 func (s *csvSink) finish() error {
 	if !s.header {
 		s.t.known = true
-		s.writeHeader()
+		if err := s.writeHeader(); err != nil {
+			return err
+		}
 	}
 	if err := s.o.flush(); err != nil {
 		return writeError(CSV, privacy.Ref{}, err)

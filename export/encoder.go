@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"iter"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message/catalog"
@@ -138,8 +139,8 @@ func (e *Encoder) Encode(ctx context.Context, w io.Writer, f Format, category pr
 	if err := f.Validate(); err != nil {
 		return sum, err
 	}
-	if category == "" {
-		return sum, invalid(op, privacy.Ref{}, "", "empty category")
+	if err := checkCategory(op, category); err != nil {
+		return sum, err
 	}
 	m := &meter{w: w}
 	s, err := e.newSink(m, f, category, newLabels(e.lang, e.own, e.host))
@@ -155,6 +156,17 @@ func (e *Encoder) Encode(ctx context.Context, w io.Writer, f Format, category pr
 	sum.Bytes = m.n
 	sum.Columns = s.columns()
 	return sum, err
+}
+
+// checkCategory refuses a category no format can name.
+func checkCategory(op string, c privacy.Category) error {
+	switch {
+	case c == "":
+		return invalid(op, privacy.Ref{}, "", "empty category")
+	case !utf8.ValidString(string(c)):
+		return invalid(op, privacy.Ref{}, "", "category is not valid UTF-8")
+	}
+	return nil
 }
 
 // sink is one file being written: records go in one at a time.
@@ -194,10 +206,14 @@ func (e *Encoder) newSink(w io.Writer, f Format, cat privacy.Category, l *labels
 // cancelled export within microseconds.
 func feed(ctx context.Context, op string, cat privacy.Category, subject privacy.SubjectID, records iter.Seq2[privacy.Record, error], sinks ...sink) (int64, error) {
 	var n int64
-	for r, err := range records {
+	// The sinks take the record by pointer; one variable for the whole
+	// stream keeps that from costing an allocation per record.
+	var r privacy.Record
+	for next, err := range records {
 		if err != nil {
 			return n, err
 		}
+		r = next
 		if n&255 == 0 {
 			if err := ctx.Err(); err != nil {
 				return n, err

@@ -41,6 +41,9 @@ func (t *table) settle(cols []Column) {
 func (t *table) infer(r *privacy.Record) error {
 	cols := make([]Column, len(r.Fields))
 	for i, f := range r.Fields {
+		if f.Class > privacy.Special {
+			return invalid(t.op, r.Ref, f.Name, "unknown class")
+		}
 		cols[i] = Column{Name: f.Name, Class: f.Class}
 		for _, g := range r.Fields[:i] {
 			if g.Name == f.Name {

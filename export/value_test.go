@@ -1,9 +1,12 @@
 package export
 
 import (
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestInjectionPrefix(t *testing.T) {
@@ -67,5 +70,35 @@ func TestIsDecimal(t *testing.T) {
 		t.Run("decimal "+tc.in, func(t *testing.T) {
 			assert.Equal(t, tc.want, isDecimal(tc.in))
 		})
+	}
+}
+
+func TestAppendTime(t *testing.T) {
+	cases := []time.Time{
+		time.Date(2024, 3, 15, 10, 30, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2000, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 500000000, time.UTC),
+		time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1600, 2, 29, 12, 0, 0, 120000000, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2025, 1, 1, 12, 0, 0, 1, time.FixedZone("CET", 3600)),
+		time.Date(2024, 12, 31, 23, 0, 0, 0, time.FixedZone("minus", -5*3600)),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		cases = append(cases, time.Unix(r.Int64N(253402300799+62167219200)-62167219200, r.Int64N(1e9)).In(time.FixedZone("x", int(r.Int64N(50000))-25000)))
+	}
+	for _, tc := range cases {
+		got, e := appendTime(nil, tc)
+		require.Empty(t, e, "%v", tc)
+		require.Equal(t, tc.UTC().Format(time.RFC3339Nano), string(got))
+	}
+	for _, bad := range []time.Time{time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-500, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		_, e := appendTime(nil, bad)
+		assert.Equal(t, errYear, e, "%v", bad)
 	}
 }
