@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/smartbooqing/steward/privacy"
+	"github.com/smartbooqing/steward/retention"
+)
+
+// DisposePage implements retention.PagedInventory. One page is one write
+// transaction:
+//
+//  1. PostgreSQL: LOCK TABLE holds IN SHARE MODE. A hold being placed is
+//     waited for, and one placed from now on waits for the page to commit;
+//     other sweepers' SHARE locks do not conflict, so they run side by side.
+//     SQLite: the write transaction has the database's write lock already.
+//  2. The holds version; the active holds are read again only if it moved.
+//  3. The page: the next size records after after, in primary key order
+//     (keyset pagination), locked FOR UPDATE SKIP LOCKED in PostgreSQL so that
+//     sweepers running at once divide the records between them.
+//  4. decide, with the holds covering each record.
+//  5. One DELETE of the records the tombstones name, and one INSERT of every
+//     event after locking the audit head, both in the page's transaction, so
+//     no record is deleted without its tombstone.
+//
+// decide must not use the store. An error from decide, the database or the
+// context rolls the page back whole.
+func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
+	decide func(page []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	const op = "sqlstore.Store.DisposePage"
+	if err := ctx.Err(); err != nil {
+		return privacy.Ref{}, 0, err
+	}
+	if size <= 0 {
+		return privacy.Ref{}, 0, &privacy.Error{Op: op, Msg: "page size must be positive", Err: privacy.ErrInvalid}
+	}
+	var (
+		last privacy.Ref
+		n    int
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if s.q.lockHolds != "" {
+			if _, err := tx.ExecContext(ctx, s.q.lockHolds); err != nil {
+				return err
+			}
+		}
+		idx, err := s.activeHolds(ctx, tx)
+		if err != nil {
+			return err
+		}
+		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, size), bind(s.dialect,
+			`SELECT `+recordColumns+` FROM records WHERE (category, id) > ($1, $2) ORDER BY category, id LIMIT $3`+s.q.forUpdateSkipLocked),
+			string(after.Category), after.ID, size)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		holds := make([][]retention.Hold, len(page))
+		for i := range page {
+			holds[i] = idx.covering(page[i].Subject, page[i].Ref)
+		}
+		last, n = page[len(page)-1].Ref, len(page)
+		events, err := decide(page, holds)
+		if err != nil {
+			return checkError{err}
+		}
+		var gone []privacy.Ref
+		for _, e := range events {
+			if e.Action != privacy.ActionDisposed {
+				continue
+			}
+			if _, found := slices.BinarySearchFunc(page, e.Ref, func(r privacy.Record, ref privacy.Ref) int { return r.Ref.Compare(ref) }); !found {
+				return &privacy.Error{Op: op, Ref: e.Ref, Msg: "tombstone for a record not in the page", Err: privacy.ErrInvalid}
+			}
+			gone = append(gone, e.Ref)
+		}
+		if err := s.deleteRecords(ctx, tx, gone); err != nil {
+			return err
+		}
+		_, err = s.appendEvents(ctx, tx, events)
+		return err
+	})
+	if ce, ok := err.(checkError); ok {
+		return privacy.Ref{}, 0, ce.err
+	}
+	if err != nil {
+		return privacy.Ref{}, 0, fail(ctx, op, err)
+	}
+	return last, n, nil
+}
+
+// deleteRecords deletes the records refs in one statement (a few in SQLite),
+// and fails unless it deleted each of them: the caller holds them locked, so
+// a record that is not there means a tombstone named one twice.
+func (s *Store) deleteRecords(ctx context.Context, tx *sql.Tx, refs []privacy.Ref) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	var deleted int64
+	if s.dialect == PostgreSQL {
+		cats, ids := make([]string, len(refs)), make([]string, len(refs))
+		for i, ref := range refs {
+			cats[i], ids[i] = string(ref.Category), ref.ID
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM records
+WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cats, ids)
+		if err != nil {
+			return err
+		}
+		if deleted, err = res.RowsAffected(); err != nil {
+			return err
+		}
+	} else {
+		args := make([]any, 0, 2*min(len(refs), sqliteDeleteRows))
+		for chunk := range slices.Chunk(refs, sqliteDeleteRows) {
+			args = args[:0]
+			for _, ref := range chunk {
+				args = append(args, string(ref.Category), ref.ID)
+			}
+			res, err := tx.ExecContext(ctx, bind(SQLite, `DELETE FROM records WHERE (category, id) IN (VALUES `+placeholders(len(chunk), 2, 0)+`)`), args...)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			deleted += k
+		}
+	}
+	if deleted != int64(len(refs)) {
+		return &privacy.Error{Op: "sqlstore.Store.DisposePage", Err: privacy.ErrInvalid,
+			Msg: fmt.Sprintf("%d tombstones but %d records deleted: a record has two tombstones", len(refs), deleted)}
+	}
+	return nil
+}
+
+// sqliteDeleteRows is how many refs one DELETE names in SQLite.
+const sqliteDeleteRows = 500

@@ -1,0 +1,236 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"iter"
+
+	"github.com/smartbooqing/steward/privacy"
+	"github.com/smartbooqing/steward/retention"
+)
+
+const recordColumns = `category, id, subject, created, restricted, body`
+
+// PutRecord stores r, replacing a record with the same Ref. It returns an
+// error wrapping privacy.ErrInvalid if r does not validate. Times are kept
+// in UTC at microsecond precision.
+func (s *Store) PutRecord(ctx context.Context, r privacy.Record) error {
+	const op = "sqlstore.Store.PutRecord"
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, s.putRecordQuery(), s.putRecordArgs(&r)...)
+	return fail(ctx, op, err)
+}
+
+func (s *Store) putRecord(ctx context.Context, tx *sql.Tx, r *privacy.Record) error {
+	_, err := tx.ExecContext(ctx, s.putRecordQuery(), s.putRecordArgs(r)...)
+	return err
+}
+
+func (s *Store) putRecordQuery() string {
+	return bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (category, id) DO UPDATE SET subject = excluded.subject, created = excluded.created,
+	restricted = excluded.restricted, body = excluded.body`)
+}
+
+func (s *Store) putRecordArgs(r *privacy.Record) []any {
+	return []any{string(r.Ref.Category), r.Ref.ID, string(r.Subject), timeArg(s.dialect, r.Created), r.Restricted, appendBody(nil, r)}
+}
+
+// Record returns the record ref, or an error wrapping privacy.ErrNotFound.
+func (s *Store) Record(ctx context.Context, ref privacy.Ref) (privacy.Record, error) {
+	const op = "sqlstore.Store.Record"
+	if err := ctx.Err(); err != nil {
+		return privacy.Record{}, err
+	}
+	r, err := s.getRecord(ctx, s.db, ref, "")
+	if errors.Is(err, sql.ErrNoRows) {
+		return privacy.Record{}, notFound(op, ref)
+	}
+	return r, fail(ctx, op, err)
+}
+
+func (s *Store) getRecord(ctx context.Context, q rowQuerier, ref privacy.Ref, lock string) (privacy.Record, error) {
+	row := q.QueryRowContext(ctx, bind(s.dialect, `SELECT `+recordColumns+` FROM records WHERE category = $1 AND id = $2`+lock),
+		string(ref.Category), ref.ID)
+	var r privacy.Record
+	err := scanRecord(row, &r)
+	return r, err
+}
+
+// scanRecord reads one row of recordColumns into r.
+func scanRecord(row interface{ Scan(...any) error }, r *privacy.Record) error {
+	var (
+		category, subject string
+		created           dbTime
+		body              sql.RawBytes
+	)
+	// RawBytes is valid only until the next Scan; decodeBody copies what it
+	// keeps. QueryRow does not allow RawBytes, so it reads a copy.
+	var dst any = &body
+	var copied []byte
+	if _, ok := row.(*sql.Row); ok {
+		dst = &copied
+	}
+	if err := row.Scan(&category, &r.Ref.ID, &subject, &created, &r.Restricted, dst); err != nil {
+		return err
+	}
+	if copied != nil {
+		body = copied
+	}
+	r.Ref.Category, r.Subject, r.Created = privacy.Category(category), privacy.SubjectID(subject), created.t
+	if err := decodeBody(body, r); err != nil {
+		return &privacy.Error{Op: "sqlstore", Ref: r.Ref, Msg: "reading the stored record", Err: err}
+	}
+	return nil
+}
+
+// queryRecords appends the records a query over recordColumns returns to dst.
+func queryRecords(ctx context.Context, q rowQuerier, dst []privacy.Record, query string, args ...any) ([]privacy.Record, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return dst, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		dst = append(dst, privacy.Record{})
+		if err := scanRecord(rows, &dst[len(dst)-1]); err != nil {
+			return dst[:len(dst)-1], err
+		}
+	}
+	return dst, rows.Err()
+}
+
+// scanPage is how many records Scan and BySubject read per query.
+const scanPage = 256
+
+// Scan implements retention.Inventory. It reads a page of records at a time
+// (keyset pagination on the primary key) and holds no connection or lock
+// while the caller handles them, so the caller may change the store as it
+// goes.
+func (s *Store) Scan(ctx context.Context, after privacy.Ref) iter.Seq2[privacy.Record, error] {
+	query := bind(s.dialect, `SELECT `+recordColumns+` FROM records WHERE (category, id) > ($1, $2) ORDER BY category, id LIMIT $3`)
+	return s.walk(ctx, "sqlstore.Store.Scan", after, func(after privacy.Ref) (string, []any) {
+		return query, []any{string(after.Category), after.ID, scanPage}
+	})
+}
+
+// BySubject yields every record of subject in Ref order; an unknown subject
+// yields nothing. It reads a page at a time, as [Store.Scan].
+func (s *Store) BySubject(ctx context.Context, subject privacy.SubjectID) iter.Seq2[privacy.Record, error] {
+	query := bind(s.dialect, `SELECT `+recordColumns+` FROM records WHERE subject = $1 AND (category, id) > ($2, $3)
+ORDER BY category, id LIMIT $4`)
+	return s.walk(ctx, "sqlstore.Store.BySubject", privacy.Ref{}, func(after privacy.Ref) (string, []any) {
+		return query, []any{string(subject), string(after.Category), after.ID, scanPage}
+	})
+}
+
+// walk yields the records of the pages page returns the query for, each
+// page starting after the last record of the one before.
+func (s *Store) walk(ctx context.Context, op string, after privacy.Ref, page func(after privacy.Ref) (string, []any)) iter.Seq2[privacy.Record, error] {
+	return func(yield func(privacy.Record, error) bool) {
+		recs := make([]privacy.Record, 0, scanPage)
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(privacy.Record{}, err)
+				return
+			}
+			query, args := page(after)
+			var err error
+			recs, err = queryRecords(ctx, s.db, recs[:0], query, args...)
+			if err != nil {
+				yield(privacy.Record{}, fail(ctx, op, err))
+				return
+			}
+			for _, r := range recs {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if len(recs) < scanPage {
+				return
+			}
+			after = recs[len(recs)-1].Ref
+		}
+	}
+}
+
+// checkError carries the error of a caller's check out of a transaction, so
+// that it is returned unchanged.
+type checkError struct{ err error }
+
+func (e checkError) Error() string { return e.err.Error() }
+
+// Dispose implements retention.Inventory. In one write transaction it locks
+// holds against change (PostgreSQL: SHARE mode) and the record's row (FOR
+// UPDATE), reads the record and the active holds covering it, calls check,
+// deletes the record and appends tomb. A hold stored before Dispose starts
+// is seen; one stored while it runs waits for it to end. check must not use
+// the store.
+func (s *Store) Dispose(ctx context.Context, ref privacy.Ref, check retention.Check, tomb privacy.Event) error {
+	return s.change(ctx, "sqlstore.Store.Dispose", ref, check, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, bind(s.dialect, `DELETE FROM records WHERE category = $1 AND id = $2`),
+			string(ref.Category), ref.ID); err != nil {
+			return err
+		}
+		_, err := s.appendEvents(ctx, tx, []privacy.Event{tomb})
+		return err
+	})
+}
+
+// Update replaces the record next.Ref by next if check, called with the
+// record as stored and the active holds covering it, returns nil, and
+// appends event to the audit log, in one transaction as [Store.Dispose]. A
+// missing record gives an error wrapping privacy.ErrNotFound, an invalid
+// next one wrapping privacy.ErrInvalid; check's error comes back unchanged.
+func (s *Store) Update(ctx context.Context, next privacy.Record, check retention.Check, event privacy.Event) error {
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	return s.change(ctx, "sqlstore.Store.Update", next.Ref, check, func(tx *sql.Tx) error {
+		if err := s.putRecord(ctx, tx, &next); err != nil {
+			return err
+		}
+		_, err := s.appendEvents(ctx, tx, []privacy.Event{event})
+		return err
+	})
+}
+
+// change is Dispose and Update: it locks and reads the record and its
+// holds, asks check, and on approval runs apply, all in one transaction.
+func (s *Store) change(ctx context.Context, op string, ref privacy.Ref, check retention.Check, apply func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if s.q.lockHolds != "" {
+			if _, err := tx.ExecContext(ctx, s.q.lockHolds); err != nil {
+				return err
+			}
+		}
+		r, err := s.getRecord(ctx, tx, ref, s.q.forUpdate)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound(op, ref)
+		}
+		if err != nil {
+			return err
+		}
+		holds, err := s.covering(ctx, tx, r.Subject, r.Ref)
+		if err != nil {
+			return err
+		}
+		if err := check(r, holds); err != nil {
+			return checkError{err}
+		}
+		return apply(tx)
+	})
+	if ce, ok := err.(checkError); ok {
+		return ce.err
+	}
+	return fail(ctx, op, err)
+}

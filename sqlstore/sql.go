@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Statements are written once, in PostgreSQL's $N placeholder style; bind
+// turns them into SQLite's ?N. Where the dialects differ in more than that,
+// the statement is built per dialect in newQueries.
+func bind(d Dialect, query string) string {
+	if d != SQLite {
+		return query
+	}
+	return strings.ReplaceAll(query, "$", "?")
+}
+
+// timeArg is t as a statement argument: timestamptz in PostgreSQL, integer
+// microseconds since the epoch in SQLite. Both keep microseconds.
+func timeArg(d Dialect, t time.Time) any {
+	if d == SQLite {
+		return t.UnixMicro()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// nullTimeArg is timeArg with the zero time as NULL.
+func nullTimeArg(d Dialect, t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return timeArg(d, t)
+}
+
+// dbTime scans a time column of either dialect into a UTC time; NULL is the
+// zero time.
+type dbTime struct{ t time.Time }
+
+func (x *dbTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		x.t = time.Time{}
+	case time.Time:
+		x.t = v.UTC()
+	case int64:
+		x.t = time.UnixMicro(v).UTC()
+	default:
+		return fmt.Errorf("sqlstore: cannot read %T as a time", v)
+	}
+	return nil
+}
+
+// queries are the statements whose text differs between the dialects.
+type queries struct {
+	// forUpdate locks the rows a SELECT reads until the transaction ends,
+	// and forUpdateSkipLocked also passes over rows another transaction
+	// locked; both are empty in SQLite, where the write transaction already
+	// excludes every other writer.
+	forUpdate, forUpdateSkipLocked string
+	// lockHolds makes hold changes wait until the transaction ends, and a
+	// transaction that starts it wait for hold changes under way: SHARE mode
+	// in PostgreSQL (which does not block other SHARE holders, so sweepers
+	// run side by side), nothing in SQLite (the write lock does it).
+	lockHolds string
+}
+
+func newQueries(d Dialect) *queries {
+	if d == PostgreSQL {
+		return &queries{
+			forUpdate:           " FOR UPDATE",
+			forUpdateSkipLocked: " FOR UPDATE SKIP LOCKED",
+			lockHolds:           "LOCK TABLE holds IN SHARE MODE",
+		}
+	}
+	return &queries{}
+}
+
+// placeholders returns "($k+1, ..., $k+cols), (...)" for rows rows of cols
+// columns, numbered from k+1, for a multi-row VALUES list.
+func placeholders(rows, cols, k int) string {
+	var b strings.Builder
+	b.Grow(rows * cols * 6)
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", k+r*cols+c+1)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
