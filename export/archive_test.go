@@ -140,7 +140,7 @@ func TestArchive(t *testing.T) {
 	t.Run("csv reads back with the manifest's columns", func(t *testing.T) {
 		cols, err := m.Files[0].FieldColumns()
 		require.NoError(t, err)
-		got := collect(t, export.ReadCSV(context.Background(), bytes.NewReader(u.files["data/invoice.csv"]), invoices, cols, nil))
+		got := collect(t, export.ReadCSV(context.Background(), bytes.NewReader(u.files["data/invoice.csv"]), invoices, cols, m.ReadOptions()))
 		assert.Empty(t, cmp.Diff(goldenRecords(), got, cmpopts.EquateEmpty()))
 	})
 	t.Run("index lists the files and what is kept until when", func(t *testing.T) {
@@ -280,19 +280,20 @@ func (w *brokenWriter) Write(p []byte) (int, error) {
 
 func TestArchiveFailingWriterNeverSaysComplete(t *testing.T) {
 	ctx := context.Background()
-	big := make([]privacy.Record, 3000)
+	big := make([]privacy.Record, 600)
 	for i := range big {
 		big[i] = goldenRecords()[i%3]
 	}
+	opts := &export.ArchiveOptions{Formats: []export.Format{export.CSV, export.JSON}}
 	full := &brokenWriter{limit: 1 << 30}
-	a, err := export.NewArchive(full, subject, nil)
+	a, err := export.NewArchive(full, subject, opts)
 	require.NoError(t, err)
 	require.NoError(t, a.Add(ctx, invoices, all(big)))
 	require.NoError(t, a.Close())
 	size := full.buf.Len()
 	for _, limit := range []int{0, 100, size / 3, size / 2, size - 10} {
 		w := &brokenWriter{limit: limit}
-		a, err := export.NewArchive(w, subject, nil)
+		a, err := export.NewArchive(w, subject, opts)
 		require.NoError(t, err)
 		addErr := a.Add(ctx, invoices, all(big))
 		closeErr := a.Close()
@@ -396,4 +397,22 @@ func TestArchiveFileNamesAreSafeAndUnique(t *testing.T) {
 		paths = append(paths, f.Path)
 	}
 	assert.Equal(t, []string{"data/_._etc_passwd.json", "data/Invoice.json", "data/invoice-2.json", "data/nota_s.json"}, paths)
+}
+
+func TestArchiveRawModeIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	var buf bytes.Buffer
+	a, err := export.NewArchive(&buf, subject, &export.ArchiveOptions{Options: export.Options{Raw: true, Delimiter: ';'}, Formats: []export.Format{export.CSV}})
+	require.NoError(t, err)
+	recs := probeRecords()
+	require.NoError(t, a.Add(ctx, invoices, all(recs)))
+	require.NoError(t, a.Close())
+	u := unpack(t, buf.Bytes())
+	assert.Equal(t, export.CellsRaw, u.manifest.Cells)
+	assert.Equal(t, ";", u.manifest.CSV.Delimiter)
+	assert.Contains(t, string(u.files["index.html"]), "written exactly as")
+	cols, err := u.manifest.Files[0].FieldColumns()
+	require.NoError(t, err)
+	got := collect(t, export.ReadCSV(ctx, bytes.NewReader(u.files["data/invoice.csv"]), invoices, cols, u.manifest.ReadOptions()))
+	assert.Empty(t, cmp.Diff(recs, got, cmpopts.EquateEmpty()), "the recorded mode reads the archive back exactly")
 }

@@ -43,6 +43,16 @@ type ManifestDialect struct {
 	BOM       bool   `json:"bom"`
 }
 
+// ReadOptions returns the options that read the archive's CSV files back:
+// its delimiter, and Raw when its cells were written raw.
+func (m *Manifest) ReadOptions() *ReadOptions {
+	o := &ReadOptions{Raw: m.Cells == CellsRaw}
+	if r := []rune(m.CSV.Delimiter); len(r) == 1 {
+		o.Delimiter = r[0]
+	}
+	return o
+}
+
 // ManifestFile describes one file of an archive.
 type ManifestFile struct {
 	Path     string           `json:"path"` // slash-separated, inside the zip

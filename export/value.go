@@ -113,6 +113,18 @@ func appendFloat(b []byte, f float64) ([]byte, valueError) {
 	return b, ""
 }
 
+// pairs holds the two digits of 0 to 99, for appendTime.
+const pairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
 // appendTime writes t as RFC 3339 in UTC with as many fractional digits as it
 // needs (none for a whole second), as time.RFC3339Nano does. It is written
 // out by hand because every record has times and time.Time.AppendFormat
@@ -151,13 +163,15 @@ func appendTime(b []byte, t time.Time) ([]byte, valueError) {
 		return b, errYear
 	}
 	hh, mm, ss := rem/3600, rem/60%60, rem%60
+	cy, yy := 2*(y/100), 2*(y%100)
+	m, d, hh, mm, ss = 2*m, 2*d, 2*hh, 2*mm, 2*ss
 	b = append(b,
-		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-',
-		byte('0'+d/10), byte('0'+d%10), 'T',
-		byte('0'+hh/10), byte('0'+hh%10), ':',
-		byte('0'+mm/10), byte('0'+mm%10), ':',
-		byte('0'+ss/10), byte('0'+ss%10))
+		pairs[cy], pairs[cy+1], pairs[yy], pairs[yy+1], '-',
+		pairs[m], pairs[m+1], '-',
+		pairs[d], pairs[d+1], 'T',
+		pairs[hh], pairs[hh+1], ':',
+		pairs[mm], pairs[mm+1], ':',
+		pairs[ss], pairs[ss+1])
 	if ns := t.Nanosecond(); ns != 0 {
 		var frac [10]byte
 		frac[0] = '.'
