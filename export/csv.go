@@ -121,7 +121,7 @@ func (s *csvSink) writeHeader() error {
 		b = append(b, 0xEF, 0xBB, 0xBF)
 	}
 	var e valueError
-	for i, k := range envelopeKeys {
+	for i, k := range envelope() {
 		if i > 0 {
 			b = append(b, s.delim)
 		}

@@ -59,7 +59,13 @@ func newCSVParser(r io.Reader, delim byte) *csvParser {
 	return &csvParser{r: bufio.NewReaderSize(r, bufSize), delim: delim}
 }
 
-var errEOF = errors.New("end of input")
+// parseError is an error of the CSV parser.
+type parseError string
+
+func (e parseError) Error() string { return string(e) }
+
+// errEOF is the end of the input.
+const errEOF = parseError("end of input")
 
 func (p *csvParser) readLine() ([]byte, error) {
 	line, err := p.r.ReadSlice('\n')
@@ -212,7 +218,7 @@ func ReadCSV(ctx context.Context, r io.Reader, category privacy.Category, column
 			yield(privacy.Record{}, err)
 			return
 		}
-		width := len(envelopeKeys) + len(columns)
+		width := len(envelope()) + len(columns)
 		p := newCSVParser(r, delim)
 		fail := func(ref privacy.Ref, field string, err error) {
 			var perr *privacy.Error
@@ -289,7 +295,7 @@ func ReadCSV(ctx context.Context, r io.Reader, category privacy.Category, column
 			for j, c := range columns {
 				f := &rec.Fields[j]
 				f.Name, f.Class = c.Name, c.Class
-				s, quoted := p.cell(len(envelopeKeys) + j)
+				s, quoted := p.cell(len(envelope()) + j)
 				if s == "" && !quoted {
 					continue // nil
 				}

@@ -69,27 +69,30 @@ const (
 	KindTime // time.Time, written as RFC 3339 in UTC
 )
 
-var kindNames = [...]string{KindAny: "any", KindString: "string", KindInt: "int", KindFloat: "float", KindBool: "bool", KindTime: "time"}
+// kindNames lists the names of the kinds, by value.
+func kindNames() [6]string {
+	return [...]string{KindAny: "any", KindString: "string", KindInt: "int", KindFloat: "float", KindBool: "bool", KindTime: "time"}
+}
 
 // String returns "any", "string", "int", "float", "bool" or "time".
 func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
+	if names := kindNames(); int(k) < len(names) {
+		return names[k]
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
 // MarshalText implements encoding.TextMarshaler.
 func (k Kind) MarshalText() ([]byte, error) {
-	if int(k) >= len(kindNames) {
+	if k > KindTime {
 		return nil, &privacy.Error{Op: "export.Kind.MarshalText", Msg: fmt.Sprintf("unknown kind %d", uint8(k)), Err: privacy.ErrInvalid}
 	}
-	return []byte(kindNames[k]), nil
+	return []byte(k.String()), nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (k *Kind) UnmarshalText(b []byte) error {
-	for i, n := range kindNames {
+	for i, n := range kindNames() {
 		if n == string(b) {
 			*k = Kind(i)
 			return nil
@@ -146,8 +149,10 @@ const (
 	KeyEvents     = "events"
 )
 
-// envelopeKeys lists the envelope columns in file order.
-var envelopeKeys = [...]string{KeyID, KeySubject, KeyCreated, KeyRestricted, KeyEvents}
+// envelope lists the keys of the envelope columns in file order.
+func envelope() [5]string {
+	return [...]string{KeyID, KeySubject, KeyCreated, KeyRestricted, KeyEvents}
+}
 
 // Summary describes one file an encoder wrote.
 type Summary struct {

@@ -79,16 +79,16 @@ type ManifestColumn struct {
 // [ReadCSV] takes them.
 func (f *ManifestFile) FieldColumns() ([]Column, error) {
 	const op = "export.ManifestFile.FieldColumns"
-	if len(f.Columns) < len(envelopeKeys) {
+	if len(f.Columns) < len(envelope()) {
 		return nil, invalid(op, privacy.Ref{Category: f.Category}, "", fmt.Sprintf("%s has %d columns, fewer than the envelope's", f.Path, len(f.Columns)))
 	}
-	for i, k := range envelopeKeys {
+	for i, k := range envelope() {
 		if f.Columns[i].Key != k {
 			return nil, invalid(op, privacy.Ref{Category: f.Category}, "", fmt.Sprintf("%s: column %d is not the envelope column %q", f.Path, i+1, k))
 		}
 	}
 	var cols []Column
-	for _, c := range f.Columns[len(envelopeKeys):] {
+	for _, c := range f.Columns[len(envelope()):] {
 		var k Kind
 		if err := k.UnmarshalText([]byte(c.Kind)); err != nil {
 			return nil, invalid(op, privacy.Ref{Category: f.Category}, c.Key, "unknown kind")
@@ -104,8 +104,8 @@ func (f *ManifestFile) FieldColumns() ([]Column, error) {
 
 // manifestColumns lists the columns of a tabular file for the manifest.
 func manifestColumns(cols []Column, l *labels) []ManifestColumn {
-	out := make([]ManifestColumn, 0, len(envelopeKeys)+len(cols))
-	for _, k := range envelopeKeys {
+	out := make([]ManifestColumn, 0, len(envelope())+len(cols))
+	for _, k := range envelope() {
 		out = append(out, ManifestColumn{Key: k, Label: l.column(k, true)})
 	}
 	for _, c := range cols {

@@ -95,8 +95,8 @@ func sheetName(cat string) string {
 func (s *xlsxSink) writeHeader() error {
 	s.header = true
 	s.row = 1
-	cells := make([]any, 0, len(envelopeKeys)+len(s.t.cols))
-	for _, k := range envelopeKeys {
+	cells := make([]any, 0, len(envelope())+len(s.t.cols))
+	for _, k := range envelope() {
 		cells = append(cells, s.l.column(k, true))
 	}
 	for _, c := range s.t.cols {
