@@ -28,7 +28,9 @@ func harness(open func(t testing.TB) *sqlstore.Store) storetest.Harness {
 // Every suite of the specification, on every dialect.
 func TestConformance(t *testing.T) {
 	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) { storetest.Run(t, harness(d.open)) })
+		t.Run(d.name, func(t *testing.T) {
+			storetest.Run(t, harness(func(t testing.TB) *sqlstore.Store { return open(t, d.dsn(t)) }))
+		})
 	}
 	// An in-memory SQLite database has one connection: the suites also
 	// check that no iterator keeps it while the caller works.

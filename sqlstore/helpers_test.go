@@ -16,23 +16,33 @@ import (
 )
 
 // dialects are the databases every test body runs against: SQLite always,
-// PostgreSQL when STEWARD_POSTGRES_DSN names a server.
+// PostgreSQL when STEWARD_POSTGRES_DSN names a server. dsn makes a new,
+// empty database for the test; open opens a store on a DSN, which several
+// stores may share as several processes would.
 var dialects = []struct {
 	name string
-	open func(t testing.TB) *sqlstore.Store
+	dsn  func(t testing.TB) string
 }{
-	{"SQLite", openSQLite},
-	{"PostgreSQL", openPostgres},
+	{"SQLite", sqliteFile},
+	{"PostgreSQL", postgresSchema},
 }
 
-// openSQLite opens a store in a new file in the test's temporary directory.
-func openSQLite(t testing.TB) *sqlstore.Store {
+// open opens a store on dsn, closed when the test ends.
+func open(t testing.TB, dsn string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "steward.db"), nil)
+	s, err := sqlstore.Open(context.Background(), dsn, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// sqliteFile returns the path of a new database file in the test's
+// temporary directory.
+func sqliteFile(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "steward.db")
+}
+
+func openSQLite(t testing.TB) *sqlstore.Store { return open(t, sqliteFile(t)) }
 
 // postgresDSN returns STEWARD_POSTGRES_DSN, or skips the test when it is
 // unset; under CI=true an unset DSN fails the test instead, so that CI never
@@ -81,11 +91,4 @@ func postgresSchema(t testing.TB) string {
 	return u.String()
 }
 
-// openPostgres opens a store in a fresh schema (see postgresSchema).
-func openPostgres(t testing.TB) *sqlstore.Store {
-	t.Helper()
-	s, err := sqlstore.Open(context.Background(), postgresSchema(t), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func openPostgres(t testing.TB) *sqlstore.Store { return open(t, postgresSchema(t)) }

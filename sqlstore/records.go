@@ -33,14 +33,64 @@ func (s *Store) putRecord(ctx context.Context, tx *sql.Tx, r *privacy.Record) er
 }
 
 func (s *Store) putRecordQuery() string {
-	return bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (category, id) DO UPDATE SET subject = excluded.subject, created = excluded.created,
-	restricted = excluded.restricted, body = excluded.body`)
+	return bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`+upsertRecord)
 }
 
 func (s *Store) putRecordArgs(r *privacy.Record) []any {
 	return []any{string(r.Ref.Category), r.Ref.ID, string(r.Subject), timeArg(s.dialect, r.Created), r.Restricted, appendBody(nil, r)}
 }
+
+// PutRecords stores recs in one transaction, each replacing a record with
+// the same Ref (of two with one Ref in recs, the later wins). It is the way
+// to load many records: pass them in batches of a few thousand. If any
+// record does not validate, it stores none and returns an error wrapping
+// privacy.ErrInvalid.
+func (s *Store) PutRecords(ctx context.Context, recs []privacy.Record) error {
+	const op = "sqlstore.Store.PutRecords"
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i := range recs {
+		if err := recs[i].Validate(); err != nil {
+			return err
+		}
+	}
+	// A statement may change a row once: keep the last of each Ref.
+	last := make(map[privacy.Ref]int, len(recs))
+	for i := range recs {
+		last[recs[i].Ref] = i
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(recs); start += putRecordsRows {
+			end := min(start+putRecordsRows, len(recs))
+			args := make([]any, 0, 6*(end-start))
+			rows := 0
+			for i := start; i < end; i++ {
+				if last[recs[i].Ref] != i {
+					continue
+				}
+				args = append(args, s.putRecordArgs(&recs[i])...)
+				rows++
+			}
+			if rows == 0 {
+				continue
+			}
+			query := bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(rows, 6, 0)+upsertRecord)
+			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return fail(ctx, op, err)
+}
+
+// putRecordsRows is how many records one INSERT of PutRecords carries.
+const putRecordsRows = 500
+
+const upsertRecord = `
+ON CONFLICT (category, id) DO UPDATE SET subject = excluded.subject, created = excluded.created,
+	restricted = excluded.restricted, body = excluded.body`
 
 // Record returns the record ref, or an error wrapping privacy.ErrNotFound.
 func (s *Store) Record(ctx context.Context, ref privacy.Ref) (privacy.Record, error) {
