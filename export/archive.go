@@ -2,6 +2,7 @@ package export
 
 import (
 	"archive/zip"
+	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -173,6 +174,9 @@ func NewArchive(w io.Writer, subject privacy.SubjectID, opts *ArchiveOptions) (*
 		w = a.crypt
 	}
 	a.zw = zip.NewWriter(w)
+	a.zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
 	a.manifest = Manifest{
 		Format:    DocumentType,
 		Version:   DocumentVersion,

@@ -188,6 +188,31 @@ func BenchmarkOtherFormats(b *testing.B) {
 	b.Run("json", encoderBench(export.JSON, nil))
 	b.Run("html", encoderBench(export.HTML, nil))
 	b.Run("xlsx", encoderBench(export.XLSX, &export.Options{TempDir: b.TempDir()}))
+	b.Run("archive-csv-json-ndjson", func(b *testing.B) {
+		// One category in three formats, two of them spooled, all deflated.
+		measure(b, func(records iter.Seq2[privacy.Record, error], w io.Writer) error {
+			a, err := export.NewArchive(w, "client-1", &export.ArchiveOptions{
+				Options: export.Options{TempDir: b.TempDir()},
+				Formats: []export.Format{export.CSV, export.JSON, export.NDJSON},
+			})
+			if err != nil {
+				return err
+			}
+			// The benchmark's records belong to many subjects; give them one.
+			one := func(yield func(privacy.Record, error) bool) {
+				for r, err := range records {
+					r.Subject = "client-1"
+					if !yield(r, err) {
+						return
+					}
+				}
+			}
+			if err := a.Add(context.Background(), "invoice", one); err != nil {
+				return err
+			}
+			return a.Close()
+		})
+	})
 }
 
 // defend is the injection defence as a hand-written encoder would do it.

@@ -99,7 +99,8 @@
 // # Archives
 //
 // An archive is a zip holding data/<category>.<format> for each category and
-// format, index.html, and manifest.json, in that order. The manifest lists
+// format (deflated at flate.BestSpeed; XLSX stored, being compressed
+// already), index.html, and manifest.json, in that order. The manifest lists
 // the format version, subject, generation time, the language and the cells
 // mode, and for every file its path, category, format, record count, size
 // and SHA-256, and for tables the column keys with their labels, kinds and
@@ -173,10 +174,12 @@
 //
 // # Caveats
 //
-// Excelize keeps up to 16 MiB of sheet data in memory and the rest in
-// unencrypted temporary files in Options.TempDir until the workbook is
-// written; point TempDir at encrypted storage when exporting large
-// categories as XLSX. Spreadsheet programs hold numbers as float64, so an
+// XLSX is the one format whose memory is not small: excelize gathers up to
+// 16 MiB of sheet XML in memory (its buffer can reach twice that, so expect
+// some 64 MiB of heap for a large category) and the rest in unencrypted
+// temporary files in Options.TempDir until the workbook is written; point
+// TempDir at encrypted storage when exporting large categories as XLSX. The
+// other formats hold a 64 KiB buffer and one record. Spreadsheet programs hold numbers as float64, so an
 // int64 beyond 2^53 loses precision in XLSX (CSV and JSON keep it exact), and
 // XLSX date cells keep milliseconds at most. Reading CSV needs the columns:
 // take them from [Summary.Columns] or the manifest.

@@ -69,20 +69,17 @@ func NewEncoder(opts *Options) (*Encoder, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	delim, defend, bom, err := csvOptions(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	e := &Encoder{
 		lang:   matchLanguage(opts.Language),
 		host:   opts.Labels,
-		defend: !opts.Raw,
-		delim:  ',',
-		bom:    opts.BOM,
+		defend: defend,
+		delim:  delim,
+		bom:    bom,
 		tmpDir: opts.TempDir,
-	}
-	switch opts.Delimiter {
-	case 0, ',':
-	case ';', '\t':
-		e.delim = byte(opts.Delimiter)
-	default:
-		return nil, invalid(op, privacy.Ref{}, "", fmt.Sprintf("delimiter %q: want ',', ';' or tab", opts.Delimiter))
 	}
 	e.columns = make(map[privacy.Category][]Column, len(opts.Columns))
 	for cat, cols := range opts.Columns {

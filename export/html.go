@@ -10,8 +10,10 @@ import (
 	"github.com/smartbooqing/steward/privacy"
 )
 
-// pageTemplates are the HTML format's page, written in three parts so that
-// records stream through one at a time, and the archive's index.html.
+// pageTemplates are the head and foot of the HTML format's page and the
+// archive's index.html. The records between head and foot are written by
+// htmlSink.record, by hand: html/template, run once per record, made the
+// page fifty times slower to write.
 const pageTemplates = `
 {{define "style"}}<style>
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
@@ -34,21 +36,6 @@ code { overflow-wrap: anywhere; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
-{{end}}
-
-{{define "record"}}<section>
-<h2>{{.Heading}}</h2>
-{{if .Restricted}}<p class="note">{{.Restricted}}</p>
-{{end}}<table>
-<thead><tr><th>{{.T.Field}}</th><th>{{.T.Value}}</th><th>{{.T.Class}}</th></tr></thead>
-<tbody>
-<tr><th scope="row">{{.T.Subject}}</th><td>{{.Subject}}</td><td></td></tr>
-{{if .Created}}<tr><th scope="row">{{.T.Created}}</th><td><time datetime="{{.CreatedAt}}">{{.Created}}</time></td><td></td></tr>
-{{end}}{{range .Events}}<tr><th scope="row">{{$.T.Events}}: {{.Name}}</th><td><time datetime="{{.At}}">{{.Shown}}</time></td><td></td></tr>
-{{end}}{{range .Fields}}<tr><th scope="row">{{.Label}}</th><td>{{.Value}}</td><td>{{.Class}}</td></tr>
-{{end}}</tbody>
-</table>
-</section>
 {{end}}
 
 {{define "foot"}}<p>{{.}}</p>
@@ -116,48 +103,74 @@ func (a appender) Write(p []byte) (int, error) {
 // showTime is how a page shows a time to people: UTC, to the second.
 func showTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
-type pageText struct {
-	Field, Value, Class, Subject, Created, Events string
+// appendHTML writes s escaped for HTML text and double-quoted attribute
+// values, as html/template does: & < > " ' and + become character
+// references and NUL becomes U+FFFD. s must be valid UTF-8.
+func appendHTML(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		case '+':
+			esc = "&#43;"
+		case 0:
+			esc = "\uFFFD"
+		default:
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, esc...)
+		start = i + 1
+	}
+	return append(b, s[start:]...)
 }
 
-type pageEvent struct{ Name, At, Shown string }
-
-type pageField struct{ Label, Value, Class string }
-
-type pageRecord struct {
-	T          *pageText
-	Heading    string
-	Subject    string
-	Restricted string
-	Created    string
-	CreatedAt  string
-	Events     []pageEvent
-	Fields     []pageField
+// appendShownTime writes t for people: UTC, to the second, such as
+// "2024-03-15 10:30:00 UTC".
+func appendShownTime(b []byte, t time.Time) ([]byte, valueError) {
+	start := len(b)
+	b, e := appendTime(b, t)
+	if e != "" {
+		return b, e
+	}
+	b[start+10] = ' '
+	return append(b[:start+19], " UTC"...), ""
 }
 
 // htmlSink writes the HTML format: a page with one section per record, each
 // field a table row with its label, value and class.
 type htmlSink struct {
-	o     *out
-	tmpl  *template.Template
-	l     *labels
-	t     pageText
-	rec   pageRecord
-	names []string
-	n     int64
+	o       *out
+	tmpl    *template.Template
+	l       *labels
+	head    string            // the table head every record repeats
+	rows    [3]string         // the labels of the subject, created and events rows, escaped
+	classes [3]string         // the class labels, escaped
+	values  [3]string         // the labels of nil, false and true, escaped
+	fields  map[string]string // field labels by name, escaped
+	names   []string
+	n       int64
 }
 
 func (e *Encoder) newHTML(w io.Writer, cat privacy.Category, l *labels) (*htmlSink, error) {
-	s := &htmlSink{o: newOut(w), tmpl: e.page, l: l}
-	s.t = pageText{
-		Field:   l.text("html.field"),
-		Value:   l.text("html.value"),
-		Class:   l.text("html.class"),
-		Subject: l.text("column." + KeySubject),
-		Created: l.text("column." + KeyCreated),
-		Events:  l.text("column." + KeyEvents),
+	s := &htmlSink{o: newOut(w), tmpl: e.page, l: l, fields: map[string]string{}}
+	esc := func(t string) string { return string(appendHTML(nil, t)) }
+	s.head = "<table>\n<thead><tr><th>" + esc(l.text("html.field")) + "</th><th>" + esc(l.text("html.value")) + "</th><th>" + esc(l.text("html.class")) + "</th></tr></thead>\n<tbody>\n"
+	s.rows = [3]string{esc(l.text("column." + KeySubject)), esc(l.text("column." + KeyCreated)), esc(l.text("column." + KeyEvents))}
+	for c := privacy.Plain; c <= privacy.Special; c++ {
+		s.classes[c] = esc(l.text("class." + c.String()))
 	}
-	s.rec.T = &s.t
+	s.values = [3]string{esc(l.text("value.nil")), esc(l.text("value.false")), esc(l.text("value.true"))}
 	head := struct{ Lang, Title string }{l.tag.String(), l.text("html.category", l.category(string(cat)))}
 	if err := s.tmpl.ExecuteTemplate(appender{s.o}, "head", head); err != nil {
 		return nil, &privacy.Error{Op: "export.Encode", Ref: privacy.Ref{Category: cat}, Msg: "writing html failed", Err: err}
@@ -167,54 +180,19 @@ func (e *Encoder) newHTML(w io.Writer, cat privacy.Category, l *labels) (*htmlSi
 
 func (s *htmlSink) record(r *privacy.Record) error {
 	const op = "export.Encode"
-	for _, id := range [...]string{string(r.Ref.Category), r.Ref.ID, string(r.Subject)} {
-		if !utf8.ValidString(id) {
-			return invalid(op, r.Ref, "", "identifier is not valid UTF-8")
-		}
+	if !utf8.ValidString(r.Ref.ID) || !utf8.ValidString(string(r.Subject)) {
+		return invalid(op, r.Ref, "", "identifier is not valid UTF-8")
 	}
-	p := &s.rec
-	p.Heading = s.l.text("html.record", r.Ref.ID)
-	p.Subject = string(r.Subject)
-	p.Restricted = ""
-	if r.Restricted {
-		p.Restricted = s.l.text("html.restricted")
-	}
-	p.Created, p.CreatedAt = "", ""
-	if !r.Created.IsZero() {
-		b, e := appendTime(nil, r.Created)
-		if e != "" {
-			return invalid(op, r.Ref, "", "creation "+string(e))
+	start := len(s.o.buf)
+	b, field, msg := s.appendRecord(s.o.buf, r)
+	if msg != "" {
+		s.o.buf = b[:start]
+		if field != nil {
+			return fieldError(op, r.Ref, field, valueError(msg))
 		}
-		p.Created, p.CreatedAt = showTime(r.Created), string(b)
+		return invalid(op, r.Ref, "", msg)
 	}
-	p.Events = p.Events[:0]
-	s.names = sortedNames(s.names, r.Events)
-	for _, k := range s.names {
-		at := r.Events[k]
-		b, e := appendTime(nil, at)
-		if e != "" || !utf8.ValidString(k) {
-			return invalid(op, r.Ref, "", "event "+strconv.QuoteToASCII(k)+": invalid name or time")
-		}
-		p.Events = append(p.Events, pageEvent{Name: k, At: string(b), Shown: showTime(at)})
-	}
-	p.Fields = p.Fields[:0]
-	for i := range r.Fields {
-		f := &r.Fields[i]
-		if !utf8.ValidString(f.Name) {
-			return invalid(op, r.Ref, "", "a field name is not valid UTF-8")
-		}
-		if f.Class > privacy.Special {
-			return fieldError(op, r.Ref, f, "unknown class")
-		}
-		v, e := s.show(f.Value)
-		if e != "" {
-			return fieldError(op, r.Ref, f, e)
-		}
-		p.Fields = append(p.Fields, pageField{Label: s.l.column(f.Name, false), Value: v, Class: s.l.text("class." + f.Class.String())})
-	}
-	if err := s.tmpl.ExecuteTemplate(appender{s.o}, "record", p); err != nil {
-		return &privacy.Error{Op: op, Ref: r.Ref, Msg: "writing html failed", Err: err}
-	}
+	s.o.buf = b
 	s.n++
 	if s.o.full() {
 		if err := s.o.flush(); err != nil {
@@ -224,30 +202,97 @@ func (s *htmlSink) record(r *privacy.Record) error {
 	return nil
 }
 
-// show renders a value for people.
-func (s *htmlSink) show(v any) (string, valueError) {
-	switch v := v.(type) {
-	case nil:
-		return s.l.text("value.nil"), ""
-	case string:
-		if !utf8.ValidString(v) {
-			return "", errUTF8
-		}
-		return v, ""
-	case int64:
-		return strconv.FormatInt(v, 10), ""
-	case float64:
-		b, e := appendFloat(nil, v)
-		return string(b), e
-	case bool:
-		return s.l.text("value." + strconv.FormatBool(v)), ""
-	case time.Time:
-		if _, e := appendTime(nil, v); e != "" {
-			return "", e
-		}
-		return showTime(v), ""
+func (s *htmlSink) appendRecord(b []byte, r *privacy.Record) ([]byte, *privacy.Field, string) {
+	var e valueError
+	b = append(b, "<section>\n<h2>"...)
+	b = appendHTML(b, s.l.text("html.record", r.Ref.ID))
+	b = append(b, "</h2>\n"...)
+	if r.Restricted {
+		b = append(b, `<p class="note">`...)
+		b = appendHTML(b, s.l.text("html.restricted"))
+		b = append(b, "</p>\n"...)
 	}
-	return "", errType
+	b = append(b, s.head...)
+	b = append(b, `<tr><th scope="row">`...)
+	b = append(b, s.rows[0]...)
+	b = append(b, "</th><td>"...)
+	b = appendHTML(b, string(r.Subject))
+	b = append(b, "</td><td></td></tr>\n"...)
+	if !r.Created.IsZero() {
+		b = append(b, `<tr><th scope="row">`...)
+		b = append(b, s.rows[1]...)
+		b = append(b, `</th><td><time datetime="`...)
+		if b, e = appendTime(b, r.Created); e != "" {
+			return b, nil, "creation " + string(e)
+		}
+		b = append(b, `">`...)
+		b, _ = appendShownTime(b, r.Created)
+		b = append(b, "</time></td><td></td></tr>\n"...)
+	}
+	s.names = sortedNames(s.names, r.Events)
+	for _, k := range s.names {
+		if !utf8.ValidString(k) {
+			return b, nil, "an event name is not valid UTF-8"
+		}
+		b = append(b, `<tr><th scope="row">`...)
+		b = append(b, s.rows[2]...)
+		b = append(b, ": "...)
+		b = appendHTML(b, k)
+		b = append(b, `</th><td><time datetime="`...)
+		if b, e = appendTime(b, r.Events[k]); e != "" {
+			return b, nil, "event " + strconv.QuoteToASCII(k) + ": " + string(e)
+		}
+		b = append(b, `">`...)
+		b, _ = appendShownTime(b, r.Events[k])
+		b = append(b, "</time></td><td></td></tr>\n"...)
+	}
+	for i := range r.Fields {
+		f := &r.Fields[i]
+		if !utf8.ValidString(f.Name) {
+			return b, nil, "a field name is not valid UTF-8"
+		}
+		if f.Class > privacy.Special {
+			return b, f, "unknown class"
+		}
+		label, ok := s.fields[f.Name]
+		if !ok {
+			label = string(appendHTML(nil, s.l.column(f.Name, false)))
+			s.fields[f.Name] = label
+		}
+		b = append(b, `<tr><th scope="row">`...)
+		b = append(b, label...)
+		b = append(b, "</th><td>"...)
+		switch v := f.Value.(type) {
+		case nil:
+			b = append(b, s.values[0]...)
+		case string:
+			if !utf8.ValidString(v) {
+				return b, f, string(errUTF8)
+			}
+			b = appendHTML(b, v)
+		case int64:
+			b = strconv.AppendInt(b, v, 10)
+		case float64:
+			b, e = appendFloat(b, v)
+		case bool:
+			if v {
+				b = append(b, s.values[2]...)
+			} else {
+				b = append(b, s.values[1]...)
+			}
+		case time.Time:
+			b, e = appendShownTime(b, v)
+		default:
+			e = errType
+		}
+		if e != "" {
+			return b, f, string(e)
+		}
+		b = append(b, "</td><td>"...)
+		b = append(b, s.classes[f.Class]...)
+		b = append(b, "</td></tr>\n"...)
+	}
+	return append(b, "</tbody>\n</table>\n</section>\n"...), nil, ""
 }
 
 func (s *htmlSink) finish() error {

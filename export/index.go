@@ -80,7 +80,7 @@ func (a *Archive) writeIndex() (*ManifestFile, error) {
 			Checksum: l.text("index.checksum"),
 			Kept:     l.text("index.kept"),
 		},
-		Intro:    l.text("index.intro", showTime(a.now)),
+		Intro:    l.text("index.intro", a.now.Format("2006-01-02 15:04:05 UTC")),
 		Subject:  l.text("index.subject", string(a.subject)),
 		Cells:    l.text("index.defended"),
 		Manifest: l.text("index.manifest"),
