@@ -9,7 +9,8 @@ package export_test
 // live heap, sampled every millisecond, including the 1,024 records the
 // benchmarks cycle through), peak-RSS-MiB (the test process's peak
 // resident memory during the run, test binary included; Linux only, reset
-// before each run) and writes/krec (calls on the writer per 1,000 records).
+// before each run), RSS-growth-MiB (that peak less the resident memory when
+// the run began) and writes/krec (calls on the writer per 1,000 records).
 
 import (
 	"bufio"
@@ -86,26 +87,32 @@ func (s *sink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// peakRSS resets the process's peak resident memory and returns a function
-// that reads it, in MiB; -1 where Linux's /proc is not there.
-func peakRSS() func() float64 {
-	debug.FreeOSMemory()
-	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) != nil {
-		return func() float64 { return -1 }
-	}
-	return func() float64 {
-		b, err := os.ReadFile("/proc/self/status")
-		if err != nil {
-			return -1
-		}
-		for line := range strings.Lines(string(b)) {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-				return float64(kb) / 1024
-			}
-		}
+// statusMiB reads a memory figure of this process from /proc/self/status,
+// in MiB; -1 where there is none.
+func statusMiB(key string) float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
 		return -1
 	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return -1
+}
+
+// peakRSS resets the process's peak resident memory and returns a function
+// that reads the peak since, and the resident memory at the reset, in MiB;
+// -1 where Linux's /proc is not there.
+func peakRSS() func() (peak, before float64) {
+	debug.FreeOSMemory()
+	if os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) != nil {
+		return func() (float64, float64) { return -1, -1 }
+	}
+	before := statusMiB("VmRSS")
+	return func() (float64, float64) { return statusMiB("VmHWM"), before }
 }
 
 // peakHeap samples the live heap every millisecond until stop is called,
@@ -150,7 +157,9 @@ func measure(b *testing.B, encode func(records iter.Seq2[privacy.Record, error],
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(heap(), "peak-heap-MiB")
-	b.ReportMetric(rss(), "peak-RSS-MiB")
+	peak, before := rss()
+	b.ReportMetric(peak, "peak-RSS-MiB")
+	b.ReportMetric(peak-before, "RSS-growth-MiB")
 	b.ReportMetric(float64(s.calls)*1000/float64(b.N), "writes/krec")
 }
 
