@@ -94,3 +94,28 @@ func TestReadCSVCanonicalForm(t *testing.T) {
 	}
 	assert.Empty(t, cmp.Diff(want, got), "a missing field reads back as nil and fields come back in column order")
 }
+
+func TestColumnsFromTheFirstRecord(t *testing.T) {
+	recs := []privacy.Record{
+		{Ref: privacy.Ref{Category: invoices, ID: "1"}, Subject: subject, Fields: []privacy.Field{{Name: "a", Value: nil}, {Name: "b", Value: nil, Class: privacy.Personal}}},
+		{Ref: privacy.Ref{Category: invoices, ID: "2"}, Subject: subject, Fields: []privacy.Field{{Name: "a", Value: int64(7)}}},
+	}
+	cases := []struct {
+		name   string
+		format export.Format
+	}{
+		{"csv columns take their kind from the first non-nil value", export.CSV},
+		{"xlsx columns take their kind from the first non-nil value", export.XLSX},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, sum := encode(t, nil, tc.format, recs)
+			want := []export.Column{{Name: "a", Kind: export.KindInt}, {Name: "b", Kind: export.KindAny, Class: privacy.Personal}}
+			assert.Empty(t, cmp.Diff(want, sum.Columns), "a column that only held nil stays KindAny")
+		})
+	}
+	t.Run("formats without columns report none", func(t *testing.T) {
+		_, sum := encode(t, nil, export.JSON, recs)
+		assert.Nil(t, sum.Columns)
+	})
+}
