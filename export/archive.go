@@ -143,6 +143,7 @@ func NewArchive(w io.Writer, subject privacy.SubjectID, opts *ArchiveOptions) (*
 		formats: append([]Format(nil), formats...),
 		now:     clock.Now().UTC(),
 		kept:    opts.Kept,
+		files:   []ManifestFile{},
 		names:   map[string]bool{},
 		cats:    map[privacy.Category]bool{},
 	}
@@ -185,7 +186,6 @@ func NewArchive(w io.Writer, subject privacy.SubjectID, opts *ArchiveOptions) (*
 		Language:  enc.lang.String(),
 		Cells:     CellsDefended,
 		CSV:       ManifestDialect{Delimiter: string(rune(enc.delim)), BOM: enc.bom},
-		Files:     []ManifestFile{},
 	}
 	if !enc.defend {
 		a.manifest.Cells = CellsRaw

@@ -416,3 +416,14 @@ func TestArchiveRawModeIsRecorded(t *testing.T) {
 	got := collect(t, export.ReadCSV(ctx, bytes.NewReader(u.files["data/invoice.csv"]), invoices, cols, u.manifest.ReadOptions()))
 	assert.Empty(t, cmp.Diff(recs, got, cmpopts.EquateEmpty()), "the recorded mode reads the archive back exactly")
 }
+
+func TestArchiveWithoutCategories(t *testing.T) {
+	var buf bytes.Buffer
+	a, err := export.NewArchive(&buf, subject, nil)
+	require.NoError(t, err)
+	require.NoError(t, a.Close())
+	u := unpack(t, buf.Bytes())
+	assert.True(t, u.manifest.Complete, "a subject with no data gets a complete, empty export")
+	assert.Contains(t, string(u.files["manifest.json"]), `"files": []`)
+	assert.Contains(t, string(u.files["index.html"]), "No retention information")
+}
