@@ -34,7 +34,7 @@ type Dim struct {
 // rows), and the cell's magnitude is the sum of those contributions. The
 // rule checks Records and Sum when the table publishes them.
 type Dominance struct {
-	N int // 1 ≤ N < MinSubjects and N ≤ 8
+	N int // 1 ≤ N ≤ 8; a cell of N or fewer contributors is always withheld
 	K int // percent, 1 ≤ K ≤ 99
 }
 
@@ -238,8 +238,6 @@ func resolve(dims []Dim, opts *Options) (*config, error) {
 		switch {
 		case d.N < 1 || d.N > maxDominanceN:
 			return nil, invalid(op, "dominance rule (%d,%d): N must be in [1, %d]", d.N, d.K, maxDominanceN)
-		case int64(d.N) >= c.k:
-			return nil, invalid(op, "dominance rule (%d,%d): N must be below MinSubjects %d", d.N, d.K, c.k)
 		case d.K < 1 || d.K > 99:
 			return nil, invalid(op, "dominance rule (%d,%d): K must be a percentage in [1, 99]", d.N, d.K)
 		}
@@ -375,24 +373,28 @@ func resolvePrivate(c *config, p Private) (*privConfig, error) {
 			Measure: x.m, Mechanism: p.Mechanism, Sensitivity: x.sens, MaxCells: p.MaxCells,
 		}}
 		mn.Epsilon, _ = epsM.Float64()
+		var sigma2 float64
 		if p.Mechanism == Laplace {
 			// Laplace with scale t = L1/ε is ε-DP for L1 sensitivity L1
 			// (exactly, for the discrete distribution as for the continuous one).
 			mn.scale = new(big.Rat).Quo(new(big.Rat).SetInt64(l1), epsM)
 			mn.Scale, _ = mn.scale.Float64()
-			mn.CI95 = laplaceCI95(mn.Scale)
 		} else {
 			mn.Delta, _ = deltaM.Float64()
-			sigma2 := gaussianSigma2(mn.Epsilon, mn.Delta, x.sens, p.MaxCells)
+			sigma2 = gaussianSigma2(mn.Epsilon, mn.Delta, x.sens, p.MaxCells)
 			mn.scale = new(big.Rat).SetFloat64(sigma2)
 			if mn.scale == nil {
 				return nil, invalid(op, "%v: the Gaussian noise for these bounds overflows", x.m)
 			}
 			mn.Scale = math.Sqrt(sigma2)
-			mn.CI95 = gaussianCI95(sigma2)
 		}
 		if !(mn.Scale <= maxNoiseScale) {
 			return nil, invalid(op, "%v: noise scale %.3g exceeds %g; raise Epsilon or tighten the bounds", x.m, mn.Scale, float64(maxNoiseScale))
+		}
+		if p.Mechanism == Laplace {
+			mn.CI95 = laplaceCI95(mn.Scale)
+		} else {
+			mn.CI95 = gaussianCI95(sigma2)
 		}
 		pc.noise = append(pc.noise, mn)
 	}
