@@ -24,6 +24,10 @@ thead th { background: #f0f0f0; }
 .note { background: #fff7d6; border: 1px solid #e0c050; padding: 0.5em 1em; }
 .alert { background: #fde2e2; border: 1px solid #d05050; padding: 0.5em 1em; font-weight: bold; }
 code { overflow-wrap: anywhere; }
+a { white-space: nowrap; }
+section table { table-layout: fixed; }
+section thead th:first-child { width: 30%; }
+section thead th:last-child { width: 25%; }
 </style>{{end}}
 
 {{define "head"}}<!DOCTYPE html>
