@@ -90,9 +90,10 @@ func appendStr(dst []byte, s string) []byte {
 }
 
 // decodeBody sets r's Events and Fields from b. Events is nil when the record
-// has none.
-func decodeBody(b []byte, r *privacy.Record) error {
-	d := bodyDecoder{b: b}
+// has none. Field and event names are taken from names, and added to it, so
+// that the records of a page share them; names may be nil.
+func decodeBody(b []byte, r *privacy.Record, names map[string]string) error {
+	d := bodyDecoder{b: b, names: names}
 	if v := d.u8(); v != bodyVersion {
 		return fmt.Errorf("%w: version %d", errBody, v)
 	}
@@ -100,7 +101,7 @@ func decodeBody(b []byte, r *privacy.Record) error {
 	if n > 0 {
 		r.Events = make(map[string]time.Time, n)
 		for range n {
-			name := d.str()
+			name := d.name()
 			r.Events[name] = time.UnixMicro(d.varint()).UTC()
 		}
 	}
@@ -109,7 +110,7 @@ func decodeBody(b []byte, r *privacy.Record) error {
 		r.Fields = make([]privacy.Field, n)
 		for i := range r.Fields {
 			f := &r.Fields[i]
-			f.Name = d.str()
+			f.Name = d.name()
 			f.Class = privacy.Class(d.u8())
 			switch k := d.u8(); k {
 			case kindNil:
@@ -139,8 +140,9 @@ func decodeBody(b []byte, r *privacy.Record) error {
 // bodyDecoder reads a body; after the first error every read returns a zero
 // value and err keeps that error.
 type bodyDecoder struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	names map[string]string
 }
 
 func (d *bodyDecoder) fail(what string) {
@@ -201,6 +203,29 @@ func (d *bodyDecoder) str() string {
 	d.b = d.b[n:]
 	return s
 }
+
+// name reads a string that many records share.
+func (d *bodyDecoder) name() string {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail("string")
+		return ""
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.names != nil && len(d.names) < maxNames {
+		d.names[s] = s
+	}
+	return s
+}
+
+// maxNames bounds the names a page shares, for records whose field names
+// are all different.
+const maxNames = 1024
 
 func (d *bodyDecoder) u64() uint64 {
 	if len(d.b) < 8 {

@@ -131,7 +131,7 @@ WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cats, i
 		}
 	}
 	if deleted != int64(len(refs)) {
-		return &privacy.Error{Op: "sqlstore.Store.DisposePage", Err: privacy.ErrInvalid,
+		return &privacy.Error{Op: "sqlstore.Store", Err: privacy.ErrInvalid,
 			Msg: fmt.Sprintf("%d tombstones but %d records deleted: a record has two tombstones", len(refs), deleted)}
 	}
 	return nil
@@ -139,3 +139,93 @@ WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cats, i
 
 // sqliteDeleteRows is how many refs one DELETE names in SQLite.
 const sqliteDeleteRows = 500
+
+// EraseSubject changes one subject's records as an erasure decides, in one
+// write transaction: it locks holds against change as [Store.DisposePage]
+// does, reads and locks every record of subject (in Ref order), and calls
+// decide with them and the active holds covering each (holds[i] covers
+// recs[i]). decide returns the audit events to append, in order, and the
+// records to write back: each event whose Action is privacy.ActionDisposed
+// deletes the record its Ref names; each record in updates replaces the
+// stored record with its Ref (a minimised, restricted copy, say). Both must
+// name records decide was given, and no record may be both deleted and
+// updated (errors wrap privacy.ErrInvalid). If decide fails, its error comes
+// back unchanged and nothing changes. It returns how many records the
+// subject had; an unknown subject has none, and decide is not called.
+//
+// It is the whole-subject counterpart of Dispose and Update: one
+// transaction instead of one per record, so that an erasure is all or
+// nothing and takes a few round trips. decide must not use the store.
+func (s *Store) EraseSubject(ctx context.Context, subject privacy.SubjectID,
+	decide func(recs []privacy.Record, holds [][]retention.Hold) (events []privacy.Event, updates []privacy.Record, err error)) (int, error) {
+	const op = "sqlstore.Store.EraseSubject"
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if s.q.lockHolds != "" {
+			if _, err := tx.ExecContext(ctx, s.q.lockHolds); err != nil {
+				return err
+			}
+		}
+		idx, err := s.activeHolds(ctx, tx)
+		if err != nil {
+			return err
+		}
+		recs, err := queryRecords(ctx, tx, nil, bind(s.dialect,
+			`SELECT `+recordColumns+` FROM records WHERE subject = $1 ORDER BY category, id`+s.q.forUpdate), string(subject))
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		n = len(recs)
+		holds := make([][]retention.Hold, len(recs))
+		for i := range recs {
+			holds[i] = idx.covering(recs[i].Subject, recs[i].Ref)
+		}
+		events, updates, err := decide(recs, holds)
+		if err != nil {
+			return checkError{err}
+		}
+		inSet := func(ref privacy.Ref) bool {
+			_, found := slices.BinarySearchFunc(recs, ref, func(r privacy.Record, ref privacy.Ref) int { return r.Ref.Compare(ref) })
+			return found
+		}
+		gone := map[privacy.Ref]bool{}
+		var refs []privacy.Ref
+		for _, e := range events {
+			if e.Action != privacy.ActionDisposed {
+				continue
+			}
+			if !inSet(e.Ref) {
+				return &privacy.Error{Op: op, Ref: e.Ref, Msg: "tombstone for a record not of the subject", Err: privacy.ErrInvalid}
+			}
+			gone[e.Ref] = true
+			refs = append(refs, e.Ref)
+		}
+		for i := range updates {
+			u := &updates[i]
+			if err := u.Validate(); err != nil {
+				return err
+			}
+			if !inSet(u.Ref) || gone[u.Ref] {
+				return &privacy.Error{Op: op, Ref: u.Ref, Msg: "update of a record not of the subject, or deleted", Err: privacy.ErrInvalid}
+			}
+		}
+		if err := s.deleteRecords(ctx, tx, refs); err != nil {
+			return err
+		}
+		if err := s.putRecords(ctx, tx, updates); err != nil {
+			return err
+		}
+		_, err = s.appendEvents(ctx, tx, events)
+		return err
+	})
+	if ce, ok := err.(checkError); ok {
+		return 0, ce.err
+	}
+	if err != nil {
+		return 0, fail(ctx, op, err)
+	}
+	return n, nil
+}

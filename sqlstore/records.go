@@ -55,34 +55,37 @@ func (s *Store) PutRecords(ctx context.Context, recs []privacy.Record) error {
 			return err
 		}
 	}
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.putRecords(ctx, tx, recs) })
+	return fail(ctx, op, err)
+}
+
+// putRecords stores valid records in tx, a few hundred per statement.
+func (s *Store) putRecords(ctx context.Context, tx *sql.Tx, recs []privacy.Record) error {
 	// A statement may change a row once: keep the last of each Ref.
 	last := make(map[privacy.Ref]int, len(recs))
 	for i := range recs {
 		last[recs[i].Ref] = i
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(recs); start += putRecordsRows {
-			end := min(start+putRecordsRows, len(recs))
-			args := make([]any, 0, 6*(end-start))
-			rows := 0
-			for i := start; i < end; i++ {
-				if last[recs[i].Ref] != i {
-					continue
-				}
-				args = append(args, s.putRecordArgs(&recs[i])...)
-				rows++
-			}
-			if rows == 0 {
+	for start := 0; start < len(recs); start += putRecordsRows {
+		end := min(start+putRecordsRows, len(recs))
+		args := make([]any, 0, 6*(end-start))
+		rows := 0
+		for i := start; i < end; i++ {
+			if last[recs[i].Ref] != i {
 				continue
 			}
-			query := bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(rows, 6, 0)+upsertRecord)
-			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-				return err
-			}
+			args = append(args, s.putRecordArgs(&recs[i])...)
+			rows++
 		}
-		return nil
-	})
-	return fail(ctx, op, err)
+		if rows == 0 {
+			continue
+		}
+		query := bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(rows, 6, 0)+upsertRecord)
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // putRecordsRows is how many records one INSERT of PutRecords carries.
@@ -106,35 +109,48 @@ func (s *Store) Record(ctx context.Context, ref privacy.Ref) (privacy.Record, er
 }
 
 func (s *Store) getRecord(ctx context.Context, q rowQuerier, ref privacy.Ref, lock string) (privacy.Record, error) {
-	row := q.QueryRowContext(ctx, bind(s.dialect, `SELECT `+recordColumns+` FROM records WHERE category = $1 AND id = $2`+lock),
+	recs, err := queryRecords(ctx, q, nil, bind(s.dialect, `SELECT `+recordColumns+` FROM records WHERE category = $1 AND id = $2`+lock),
 		string(ref.Category), ref.ID)
-	var r privacy.Record
-	err := scanRecord(row, &r)
-	return r, err
+	if err != nil {
+		return privacy.Record{}, err
+	}
+	if len(recs) == 0 {
+		return privacy.Record{}, sql.ErrNoRows
+	}
+	return recs[0], nil
 }
 
-// scanRecord reads one row of recordColumns into r.
-func scanRecord(row interface{ Scan(...any) error }, r *privacy.Record) error {
-	var (
-		category, subject string
-		created           dbTime
-		body              sql.RawBytes
-	)
-	// RawBytes is valid only until the next Scan; decodeBody copies what it
-	// keeps. QueryRow does not allow RawBytes, so it reads a copy.
-	var dst any = &body
-	var copied []byte
-	if _, ok := row.(*sql.Row); ok {
-		dst = &copied
-	}
-	if err := row.Scan(&category, &r.Ref.ID, &subject, &created, &r.Restricted, dst); err != nil {
+// recordReader reads rows of recordColumns. The records it reads share the
+// strings that repeat among them: the category, the subject of consecutive
+// records, and field and event names.
+type recordReader struct {
+	category, id, subject, body sql.RawBytes
+	created                     dbTime
+	restricted                  bool
+
+	lastCategory privacy.Category
+	lastSubject  privacy.SubjectID
+	names        map[string]string
+}
+
+func (rr *recordReader) scan(rows *sql.Rows, r *privacy.Record) error {
+	// RawBytes are valid only until the next Next; every string kept is a
+	// copy.
+	if err := rows.Scan(&rr.category, &rr.id, &rr.subject, &rr.created, &rr.restricted, &rr.body); err != nil {
 		return err
 	}
-	if copied != nil {
-		body = copied
+	if string(rr.category) != string(rr.lastCategory) {
+		rr.lastCategory = privacy.Category(rr.category)
 	}
-	r.Ref.Category, r.Subject, r.Created = privacy.Category(category), privacy.SubjectID(subject), created.t
-	if err := decodeBody(body, r); err != nil {
+	if string(rr.subject) != string(rr.lastSubject) {
+		rr.lastSubject = privacy.SubjectID(rr.subject)
+	}
+	*r = privacy.Record{Ref: privacy.Ref{Category: rr.lastCategory, ID: string(rr.id)}, Subject: rr.lastSubject,
+		Created: rr.created.t, Restricted: rr.restricted}
+	if rr.names == nil {
+		rr.names = make(map[string]string)
+	}
+	if err := decodeBody(rr.body, r, rr.names); err != nil {
 		return &privacy.Error{Op: "sqlstore", Ref: r.Ref, Msg: "reading the stored record", Err: err}
 	}
 	return nil
@@ -147,9 +163,10 @@ func queryRecords(ctx context.Context, q rowQuerier, dst []privacy.Record, query
 		return dst, err
 	}
 	defer rows.Close()
+	var rr recordReader
 	for rows.Next() {
 		dst = append(dst, privacy.Record{})
-		if err := scanRecord(rows, &dst[len(dst)-1]); err != nil {
+		if err := rr.scan(rows, &dst[len(dst)-1]); err != nil {
 			return dst[:len(dst)-1], err
 		}
 	}

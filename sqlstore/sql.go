@@ -2,18 +2,52 @@ package sqlstore
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Statements are written once, in PostgreSQL's $N placeholder style; bind
-// turns them into SQLite's ?N. Where the dialects differ in more than that,
-// the statement is built per dialect in newQueries.
+// turns them into SQLite's: a plain ? where the placeholders run $1, $2, ...
+// in order, each once, and ?N otherwise. (The driver looks up the name of
+// every numbered parameter, which costs time quadratic in their number: a
+// multi-row INSERT must use plain ones.) Where the dialects differ in more
+// than that, the statement is built per dialect in newQueries.
 func bind(d Dialect, query string) string {
 	if d != SQLite {
 		return query
 	}
-	return strings.ReplaceAll(query, "$", "?")
+	var b strings.Builder
+	b.Grow(len(query))
+	inOrder, next := true, 1
+	for i := 0; i < len(query); i++ {
+		if query[i] != '$' {
+			continue
+		}
+		j := i + 1
+		for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+			j++
+		}
+		if n, err := strconv.Atoi(query[i+1 : j]); err != nil || n != next {
+			inOrder = false
+			break
+		}
+		next++
+	}
+	if !inOrder {
+		return strings.ReplaceAll(query, "$", "?")
+	}
+	for i := 0; i < len(query); i++ {
+		if query[i] != '$' {
+			b.WriteByte(query[i])
+			continue
+		}
+		b.WriteByte('?')
+		for i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+			i++
+		}
+	}
+	return b.String()
 }
 
 // timeArg is t as a statement argument: timestamptz in PostgreSQL, integer
