@@ -10,9 +10,16 @@ import (
 	"github.com/smartbooqing/steward/retention"
 )
 
-// EventMinimised is the lifecycle event erasure records on a record it
-// minimised, so that erasing again leaves it as it is.
-const EventMinimised = "steward.minimised"
+// Lifecycle events erasure records on a subject's records.
+const (
+	// EventMinimised marks a record erasure minimised, so that erasing again
+	// leaves it as it is.
+	EventMinimised = "steward.minimised"
+	// EventErasurePending marks a record a legal hold kept whole during
+	// erasure: when the hold is released ([Steward.Release], [Steward.Sweep])
+	// the erasure is completed. The marker changes no data the hold preserves.
+	EventErasurePending = "steward.erasure.pending"
+)
 
 // ErasureOutcome is what erasure did with one record.
 type ErasureOutcome string
@@ -145,7 +152,7 @@ func (s *Steward) eraseRecord(ctx context.Context, r *privacy.Record, now time.T
 	switch d.Outcome {
 	case retention.Held:
 		item.Outcome, item.Matters = KeptHeld, d.Matters()
-		return item, nil
+		return item, s.markPending(ctx, r, now)
 	case retention.Retain:
 		return s.minimise(ctx, r, &d, now)
 	}
@@ -184,7 +191,56 @@ func (s *Steward) heldNow(ctx context.Context, r *privacy.Record, item ErasureIt
 	for _, h := range holds {
 		item.Matters = append(item.Matters, h.Matter)
 	}
-	return item, nil
+	return item, s.markPending(ctx, r, s.clock.Now())
+}
+
+// markPending records on a held record that its subject asked for erasure,
+// so that the erasure is completed when the hold goes.
+func (s *Steward) markPending(ctx context.Context, r *privacy.Record, now time.Time) error {
+	if _, ok := r.Events[EventErasurePending]; ok {
+		return nil
+	}
+	next := r.Clone()
+	if next.Events == nil {
+		next.Events = map[string]time.Time{}
+	}
+	next.Events[EventErasurePending] = now
+	orig := r.Clone()
+	check := func(cur privacy.Record, _ []retention.Hold) error {
+		if !sameRecord(&cur, &orig) {
+			return &privacy.Error{Op: "steward.Erase", Ref: r.Ref, Msg: errChanged.Error(), Err: privacy.ErrConflict}
+		}
+		return nil
+	}
+	return s.records.Update(ctx, next, check, privacy.Event{
+		Time: now, Action: privacy.ActionEventRecorded, Actor: s.actor, Subject: r.Subject, Ref: r.Ref, Object: EventErasurePending,
+	})
+}
+
+// completePending completes the erasure of records that a hold kept and no
+// hold keeps any more. It returns how many it handled.
+func (s *Steward) completePending(ctx context.Context, records func(yield func(privacy.Record, error) bool)) (int, error) {
+	now := s.clock.Now()
+	var pending []privacy.Record
+	for r, err := range records {
+		if err != nil {
+			return 0, err
+		}
+		if _, ok := r.Events[EventErasurePending]; ok {
+			pending = append(pending, r)
+		}
+	}
+	n := 0
+	for i := range pending {
+		item, err := s.eraseRecord(ctx, &pending[i], now)
+		if err != nil {
+			return n, err
+		}
+		if item.Changed {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (s *Steward) minimise(ctx context.Context, r *privacy.Record, d *retention.Decision, now time.Time) (ErasureItem, error) {
@@ -201,7 +257,9 @@ func (s *Steward) minimise(ctx context.Context, r *privacy.Record, d *retention.
 		}
 	}
 	if _, done := r.Events[EventMinimised]; done && r.Restricted {
-		return item, nil
+		if _, pending := r.Events[EventErasurePending]; !pending {
+			return item, nil
+		}
 	}
 	next := r.Clone()
 	next.Restricted = true
@@ -209,6 +267,7 @@ func (s *Steward) minimise(ctx context.Context, r *privacy.Record, d *retention.
 		next.Events = map[string]time.Time{}
 	}
 	next.Events[EventMinimised] = now
+	delete(next.Events, EventErasurePending)
 	for i, f := range next.Fields {
 		if !f.Class.IsPersonal() || slices.Contains(keep, f.Name) || f.Value == nil {
 			continue

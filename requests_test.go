@@ -251,12 +251,14 @@ func TestErasureFailingHalfWayCompletesOnRetry(t *testing.T) {
 // holdingStore places a hold on a record just before Steward changes it.
 type holdingStore struct {
 	*retention.MemoryStore
-	holds *retention.Holds
-	ref   privacy.Ref
+	holds  *retention.Holds
+	ref    privacy.Ref
+	placed bool
 }
 
 func (h *holdingStore) Update(ctx context.Context, next privacy.Record, check retention.Check, e privacy.Event) error {
-	if next.Ref == h.ref {
+	if next.Ref == h.ref && !h.placed {
+		h.placed = true
 		if _, err := h.holds.Place(ctx, retention.Hold{ID: "late", Matter: "claim 2021-4", Ground: retention.GroundLegalClaim, Scope: retention.RecordScope(h.ref), PlacedBy: "legal"}); err != nil {
 			return err
 		}
@@ -284,4 +286,38 @@ func TestHoldPlacedDuringErasureKeepsTheRecordWhole(t *testing.T) {
 	assert.False(t, r.Restricted)
 	e, _ := r.Field("email")
 	assert.Equal(t, "jan@example.nl", e.Value, "untouched")
+	assert.Contains(t, r.Events, steward.EventErasurePending)
+
+	// When the hold goes, the erasure is completed.
+	_, n, err := s.Release(w.ctx, "late", "legal")
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	r, _ = w.record(ref)
+	assert.True(t, r.Restricted)
+	e, _ = r.Field("email")
+	assert.Nil(t, e.Value, "minimised once the hold is released")
+	assert.NotContains(t, r.Events, steward.EventErasurePending)
+}
+
+func TestSweepCompletesErasureAfterAHoldReleasedDirectly(t *testing.T) {
+	w := newWorld(t)
+	w.clients(t)
+	_, err := w.s.Holds().Place(w.ctx, retention.Hold{ID: "h", Matter: "m", Ground: retention.GroundLaw, Scope: retention.SubjectScope("client-1"), PlacedBy: "legal"})
+	require.NoError(t, err)
+	w.clock.Set(day(2021, 6, 1))
+	rep, err := w.s.Erase(w.ctx, "client-1")
+	require.NoError(t, err)
+	for _, it := range rep.Items {
+		assert.Equal(t, steward.KeptHeld, it.Outcome)
+	}
+	_, err = w.s.Holds().Release(w.ctx, "h", "legal") // not through Steward
+	require.NoError(t, err)
+	sw, err := w.s.Sweep(w.ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 4, sw.Completed, "two invoices minimised, contact and order deleted")
+	left := w.snapshot(t, "client-1")
+	require.Len(t, left, 2)
+	for _, r := range left {
+		assert.True(t, r.Restricted)
+	}
 }

@@ -1,0 +1,78 @@
+package steward
+
+import (
+	"context"
+	"iter"
+
+	"github.com/smartbooqing/steward/privacy"
+	"github.com/smartbooqing/steward/retention"
+)
+
+// Release releases a legal hold, as Holds().Release, and then completes the
+// erasure of every record the hold kept whole during an erasure and no other
+// hold keeps now. It returns the released hold and how many records it
+// completed the erasure of.
+func (s *Steward) Release(ctx context.Context, id, by string) (retention.Hold, int, error) {
+	const op = "steward.Release"
+	h, err := s.holds.Release(ctx, id, by)
+	if err != nil {
+		return h, 0, err
+	}
+	var records iter.Seq2[privacy.Record, error]
+	switch h.Scope.Kind {
+	case retention.ScopeSubject:
+		records = s.records.BySubject(ctx, h.Scope.Subject)
+	case retention.ScopeCategory:
+		records = s.category(ctx, h.Scope.Category)
+	case retention.ScopeRecord:
+		records = s.category(ctx, h.Scope.Ref.Category)
+	}
+	n, err := s.completePending(ctx, records)
+	return h, n, wrap(op, err)
+}
+
+// category yields the records of one category through the records store's
+// inventory, or nothing if the store is not one.
+func (s *Steward) category(ctx context.Context, cat privacy.Category) iter.Seq2[privacy.Record, error] {
+	return func(yield func(privacy.Record, error) bool) {
+		inv, ok := s.records.(retention.Inventory)
+		if !ok {
+			yield(privacy.Record{}, &privacy.Error{Op: "steward.Release", Msg: "the records store is not a retention.Inventory", Err: privacy.ErrUnimplemented})
+			return
+		}
+		for r, err := range inv.Scan(ctx, privacy.Ref{Category: cat}) {
+			if err == nil && r.Ref.Category != cat {
+				return
+			}
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// SweepReport is what [Steward.Sweep] did.
+type SweepReport struct {
+	retention.Report
+	// Completed counts records whose erasure, held back by a legal hold that
+	// is gone now, was completed.
+	Completed int
+}
+
+// Sweep disposes of every record that is due, as [retention.Sweeper.Execute],
+// and completes the erasures that holds released since held back.
+func (s *Steward) Sweep(ctx context.Context, opts *retention.ExecuteOptions) (SweepReport, error) {
+	const op = "steward.Sweep"
+	sw, err := s.Sweeper()
+	if err != nil {
+		return SweepReport{}, err
+	}
+	rep, err := sw.Execute(ctx, opts)
+	out := SweepReport{Report: rep}
+	if err != nil || rep.Capped {
+		return out, err
+	}
+	inv := s.records.(retention.Inventory)
+	out.Completed, err = s.completePending(ctx, inv.Scan(ctx, privacy.Ref{}))
+	return out, wrap(op, err)
+}
