@@ -75,13 +75,18 @@ type tally struct {
 	records  int64
 	sum      int64
 	sumMag   u128 // Σ |subject's sum|
-	recTop   [maxDominanceN]uint64
-	sumTop   [maxDominanceN]uint64
+	// top holds the largest contributions in descending order: the first
+	// half record counts, the second half |sums|; it is empty when no
+	// dominance rule applies.
+	top []uint64
 }
+
+func (t *tally) recTop() []uint64 { return t.top[:len(t.top)/2] }
+func (t *tally) sumTop() []uint64 { return t.top[len(t.top)/2:] }
 
 // add counts one subject's contribution; it reports false if the sum
 // overflows int64.
-func (t *tally) add(records, sum int64, topN int) bool {
+func (t *tally) add(records, sum int64) bool {
 	s, ok := add64(t.sum, sum)
 	if !ok {
 		return false
@@ -94,8 +99,8 @@ func (t *tally) add(records, sum int64, topN int) bool {
 		mag = -mag
 	}
 	t.sumMag.add(mag)
-	insertTop(t.recTop[:topN], uint64(records))
-	insertTop(t.sumTop[:topN], mag)
+	insertTop(t.recTop(), uint64(records))
+	insertTop(t.sumTop(), mag)
 	return true
 }
 
@@ -153,10 +158,10 @@ func (c *config) primary(t *tally) Status {
 	if t.subjects > 0 && t.subjects < c.k {
 		return SuppressedThreshold
 	}
-	if c.measures&Records != 0 && dominated(t.recTop[:], big.NewInt(t.records), c.dom) {
+	if c.measures&Records != 0 && dominated(t.recTop(), big.NewInt(t.records), c.dom) {
 		return SuppressedDominance
 	}
-	if c.measures&Sum != 0 && dominated(t.sumTop[:], t.sumMag.big(), c.dom) {
+	if c.measures&Sum != 0 && dominated(t.sumTop(), t.sumMag.big(), c.dom) {
 		return SuppressedDominance
 	}
 	return Published
@@ -193,9 +198,12 @@ func (t *Table) publishExact() (*Release, error) {
 	colTotal := func(j int32) int32 { return int32(m*(n+1)) + j }
 
 	tallies := make([]tally, entries)
-	topN := 0
 	if cfg.measures&(Records|Sum) != 0 {
-		topN = cfg.domN
+		n := 2 * cfg.domN
+		tops := make([]uint64, entries*n)
+		for e := range tallies {
+			tallies[e].top = tops[e*n : (e+1)*n : (e+1)*n]
+		}
 	}
 	entryOf := make([]int32, len(t.keys))
 	for c := range t.keys {
@@ -227,7 +235,7 @@ func (t *Table) publishExact() (*Release, error) {
 		for c := &s.first; c != nil; c = t.next(c) {
 			e := entryOf[c.cell]
 			// A cell's sum was checked by Add; a single contribution fits.
-			tallies[e].add(c.records, c.sum, topN)
+			tallies[e].add(c.records, c.sum)
 			if nd == 0 {
 				continue
 			}
@@ -254,16 +262,16 @@ func (t *Table) publishExact() (*Release, error) {
 		if nd == 0 {
 			continue
 		}
-		if gOverflow || !tallies[grand].add(gRecords, gSum, topN) {
+		if gOverflow || !tallies[grand].add(gRecords, gSum) {
 			return nil, overflow("the grand total")
 		}
 		for _, i := range rowsHit {
-			if a := rowAcc[i]; a.overflowed || !tallies[rowTotal(i)].add(a.records, a.sum, topN) {
+			if a := rowAcc[i]; a.overflowed || !tallies[rowTotal(i)].add(a.records, a.sum) {
 				return nil, overflow("a row total")
 			}
 		}
 		for _, j := range colsHit {
-			if a := colAcc[j]; a.overflowed || !tallies[colTotal(j)].add(a.records, a.sum, topN) {
+			if a := colAcc[j]; a.overflowed || !tallies[colTotal(j)].add(a.records, a.sum) {
 				return nil, overflow("a column total")
 			}
 		}

@@ -26,10 +26,10 @@ type subjectTable struct {
 // subjectSlot holds one subject. A zero tag marks an empty slot.
 type subjectSlot struct {
 	subject privacy.SubjectID
-	first   contribution
-	id      int32  // order of first appearance, from 0
 	tag     uint16 // hash bits, low bit set: a cheap check before comparing subjects
 	cells   uint8  // the subject's number of cells, saturated at 255
+	id      int32  // order of first appearance, from 0
+	first   contribution
 }
 
 // contribution is what one subject adds to one cell. A subject's
@@ -77,9 +77,16 @@ func (t *subjectTable) lookup(subject privacy.SubjectID, h uint64, insert bool) 
 	}
 }
 
+// grow enlarges the table fourfold while it is small and twofold beyond a
+// million slots: every growth hashes each subject again, and a string that
+// is no longer in cache costs a memory access.
 func (t *subjectTable) grow() {
 	old := t.slots
-	t.slots = make([]subjectSlot, 2*len(old))
+	factor := 4
+	if len(old) >= 1<<20 {
+		factor = 2
+	}
+	t.slots = make([]subjectSlot, factor*len(old))
 	t.mask = uint64(len(t.slots) - 1)
 	for i := range old {
 		o := &old[i]
@@ -101,10 +108,14 @@ func (t *subjectTable) hash(subject privacy.SubjectID) uint64 {
 	return maphash.String(t.seed, string(subject))
 }
 
-// touch reads the slot where the search for hash h starts and returns its
-// tag. Reading the slots of a batch of rows before processing them lets the
-// processor fetch them from memory in parallel rather than one row at a time.
-func (t *subjectTable) touch(h uint64) uint16 { return t.slots[h&t.mask].tag }
+// touch reads the slot where the search for hash h starts, at both ends
+// since a slot can straddle two cache lines. Reading the slots of a batch of
+// rows before counting them lets the processor fetch them from memory in
+// parallel rather than one row at a time.
+func (t *subjectTable) touch(h uint64) uint16 {
+	s := &t.slots[h&t.mask]
+	return s.tag + uint16(s.first.next)
+}
 
 // inOrder returns the occupied slots' indexes in order of first appearance,
 // so that a release does not depend on the table's random seed.

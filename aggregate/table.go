@@ -52,21 +52,16 @@ func Rows[T any](seq iter.Seq2[T, error], row func(T) (Row, bool)) iter.Seq2[Row
 type Table struct {
 	cfg *config
 
-	cells map[Key]int32 // cell index by key
-	keys  []Key         // key by cell index
-	recs  []int64       // rows per cell
-	sums  []int64       // exact sum per cell
+	cells cellIndex // cell number by key
+	keys  []Key     // key by cell number
+	recs  []int64   // rows per cell
+	sums  []int64   // exact sum per cell
 
 	subjects subjectTable
 	contrib  []contribution // contributions after each subject's first
 	// byPair finds the contribution of (subject, cell) for subjects with
 	// more than scanLimit cells, whose lists would be slow to scan.
 	byPair map[pair]int32
-
-	// last caches the most recent key lookup: input sorted or clustered by
-	// key then skips the map.
-	lastKey  Key
-	lastCell int32
 
 	sink uint16 // see AddAll
 }
@@ -93,9 +88,8 @@ func New(dims []Dim, opts *Options) (*Table, error) {
 	}
 	t := &Table{
 		cfg:      cfg,
-		cells:    make(map[Key]int32),
+		cells:    newCellIndex(),
 		subjects: newSubjectTable(),
-		lastCell: -1,
 	}
 	// Cells of public key sets exist from the start, so that empty ones are
 	// published and the cells keep the given order.
@@ -127,8 +121,8 @@ func (t *Table) addPublicCells(k Key, d int) {
 
 func (t *Table) newCell(k Key) int32 {
 	i := int32(len(t.keys))
-	t.cells[k] = i
 	t.keys = append(t.keys, k)
+	t.cells.insert(i, t.keys)
 	t.recs = append(t.recs, 0)
 	t.sums = append(t.sums, 0)
 	return i
@@ -147,19 +141,20 @@ func (t *Table) add(r *Row, h uint64) error {
 	if r.Subject == "" {
 		return invalid(op, "row without a subject")
 	}
-	cell := t.lastCell
-	if cell < 0 || r.Key != t.lastKey {
-		var ok bool
-		if cell, ok = t.cells[r.Key]; !ok {
-			if err := t.checkKey(r.Key); err != nil {
-				return err
-			}
-			if len(t.keys) >= math.MaxInt32 {
-				return invalid(op, "more than %d cells", math.MaxInt32)
-			}
-			cell = t.newCell(r.Key)
+	if t.subjects.count >= maxSubjects {
+		if s, _ := t.subjects.lookup(r.Subject, h, false); s == nil {
+			return invalid(op, "more than %d subjects", maxSubjects)
 		}
-		t.lastKey, t.lastCell = r.Key, cell
+	}
+	cell := t.cells.find(&r.Key, t.keys)
+	if cell < 0 {
+		if err := t.checkKey(r.Key); err != nil {
+			return err
+		}
+		if len(t.keys) >= math.MaxInt32 {
+			return invalid(op, "more than %d cells", math.MaxInt32)
+		}
+		cell = t.newCell(r.Key)
 	}
 	v := r.Value
 	if t.cfg.measures&Sum == 0 {
@@ -169,10 +164,7 @@ func (t *Table) add(r *Row, h uint64) error {
 	if !ok {
 		return t.overflow("the cell's sum")
 	}
-	s, seen := t.subjects.lookup(r.Subject, h, t.subjects.count < maxSubjects)
-	if s == nil {
-		return invalid(op, "more than %d subjects", maxSubjects)
-	}
+	s, seen := t.subjects.lookup(r.Subject, h, true)
 	if !seen {
 		s.first = contribution{records: 1, sum: v, cell: cell, next: -1}
 		s.cells = 1
@@ -278,13 +270,9 @@ func (t *Table) checkKey(k Key) error {
 }
 
 func (t *Table) overflow(what string) error {
-	names := make([]string, len(t.cfg.dims))
-	for i, d := range t.cfg.dims {
-		names[i] = d.Name
-	}
 	where := "the table"
-	if len(names) > 0 {
-		where = "a cell of " + strings.Join(names, " × ")
+	if len(t.cfg.dims) > 0 {
+		where = "a cell of " + strings.Join(t.dimNames(), " × ")
 	}
 	return invalid("aggregate.Table.Add", "int64 overflow: %s would overflow in %s; the row was not counted", what, where)
 }
@@ -294,9 +282,9 @@ func (t *Table) overflow(what string) error {
 // of [Table.Add] is returned for the row that caused it, and the rows before
 // it stay counted.
 func (t *Table) AddAll(ctx context.Context, rows iter.Seq2[Row, error]) error {
-	// Rows are counted in batches: first every subject of the batch is
-	// hashed and its slot read, then the rows are counted one by one. The
-	// first two steps have no dependencies between rows, so their cache
+	// Rows are counted in batches: first the subjects of the batch are read,
+	// hashed and their slots read, then the rows are counted one by one.
+	// The first steps have no dependencies between rows, so their cache
 	// misses overlap; counting row by row, each row waited for the last.
 	const batchSize = 32
 	var batch [batchSize]Row
@@ -304,6 +292,11 @@ func (t *Table) AddAll(ctx context.Context, rows iter.Seq2[Row, error]) error {
 	n := 0
 	flush := func() error {
 		var sink uint16
+		for i := range n {
+			if s := batch[i].Subject; s != "" {
+				sink += uint16(s[0])
+			}
+		}
 		for i := range n {
 			hashes[i] = t.subjects.hash(batch[i].Subject)
 		}
