@@ -21,7 +21,9 @@ func harness(open func(t testing.TB) *sqlstore.Store) storetest.Harness {
 			s := open(t)
 			return storetest.Inventory{Inventory: s, Holds: s, Audit: s.AuditLog(), Add: s.PutRecord}
 		},
-		Consent: func(t *testing.T) consent.Store { return open(t).Consent() },
+		Consent:     func(t *testing.T) consent.Store { return open(t).Consent() },
+		Notices:     func(t *testing.T) consent.NoticeStore { return open(t).Notices() },
+		Disclosures: func(t *testing.T) consent.DisclosureStore { return open(t).Disclosures() },
 	}
 }
 
