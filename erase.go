@@ -98,23 +98,31 @@ func (s *Steward) Erase(ctx context.Context, subject privacy.SubjectID) (*Erasur
 	}
 	now := s.clock.Now()
 	rep := &ErasureReport{Subject: subject, Time: now}
-	recs, err := s.subjectRecords(ctx, subject)
-	if err != nil {
-		return rep, wrap(op, err)
-	}
 	// Recipients are read before the consent history is pseudonymised.
 	recipients, err := s.consent.Recipients(ctx, subject)
 	if err != nil {
 		return rep, wrap(op, err)
 	}
-	changed := 0
-	for i := range recs {
-		item, err := s.eraseRecord(ctx, &recs[i], now)
+	if se, ok := s.records.(SubjectEraser); ok {
+		if rep.Items, err = s.eraseSubject(ctx, se, subject, now); err != nil {
+			return rep, wrap(op, err)
+		}
+	} else {
+		recs, err := s.subjectRecords(ctx, subject)
 		if err != nil {
 			return rep, wrap(op, err)
 		}
-		rep.Items = append(rep.Items, item)
-		if item.Changed {
+		for i := range recs {
+			item, err := s.eraseRecord(ctx, &recs[i], now)
+			if err != nil {
+				return rep, wrap(op, err)
+			}
+			rep.Items = append(rep.Items, item)
+		}
+	}
+	changed := 0
+	for _, item := range rep.Items {
+		if item.Changed && item.Outcome != KeptHeld {
 			changed++
 		}
 	}
@@ -142,79 +150,193 @@ func (s *Steward) Erase(ctx context.Context, subject privacy.SubjectID) (*Erasur
 // errChanged says a record changed between reading and handling it.
 var errChanged = errors.New("record changed while it was being erased; erase again")
 
-func (s *Steward) eraseRecord(ctx context.Context, r *privacy.Record, now time.Time) (ErasureItem, error) {
-	item := ErasureItem{Ref: r.Ref}
-	holds, err := s.holds.Covering(ctx, r)
-	if err != nil {
-		return item, err
-	}
+// SubjectEraser is an optional interface of a [Records] store that changes a
+// whole subject's records in one atomic step, as sqlstore does in one
+// transaction. Erase uses it when the store has it.
+type SubjectEraser interface {
+	// EraseSubject reads and locks every record of subject in Ref order and
+	// the active holds covering each (holds[i] covers recs[i]), with holds
+	// locked against change, and calls decide. decide returns the audit
+	// events to append in order — each privacy.ActionDisposed event deletes
+	// the record its Ref names — and the records to write back in place of
+	// the stored ones. All of it happens in one atomic step; if decide fails,
+	// nothing changes and its error comes back unchanged. It returns how many
+	// records the subject had.
+	EraseSubject(ctx context.Context, subject privacy.SubjectID,
+		decide func(recs []privacy.Record, holds [][]retention.Hold) (events []privacy.Event, updates []privacy.Record, err error)) (int, error)
+}
+
+// erasurePlan is what erasure does with one record, decided from the record,
+// the holds covering it and the time alone.
+type erasurePlan struct {
+	item    ErasureItem
+	dispose bool            // delete the record, with event as its tombstone
+	update  *privacy.Record // or write this in its place, with event
+	event   privacy.Event
+}
+
+func (s *Steward) planErasure(r *privacy.Record, holds []retention.Hold, now time.Time) erasurePlan {
+	p := erasurePlan{item: ErasureItem{Ref: r.Ref}}
 	d := s.policy.Resolve(r, holds, now)
 	switch d.Outcome {
 	case retention.Held:
-		item.Outcome, item.Matters = KeptHeld, d.Matters()
-		return item, s.markPending(ctx, r, now)
+		p.item.Outcome, p.item.Matters = KeptHeld, d.Matters()
+		if _, ok := r.Events[EventErasurePending]; !ok {
+			next := r.Clone()
+			if next.Events == nil {
+				next.Events = map[string]time.Time{}
+			}
+			next.Events[EventErasurePending] = now
+			p.update = &next
+			p.event = privacy.Event{Time: now, Action: privacy.ActionEventRecorded, Actor: s.actor, Subject: r.Subject, Ref: r.Ref, Object: EventErasurePending}
+		}
+		return p
 	case retention.Retain:
-		return s.minimise(ctx, r, &d, now)
+		s.planMinimise(&p, r, &d, now)
+		return p
 	}
+	p.item.Outcome, p.item.Changed = Deleted, true
+	p.dispose = true
+	p.event = privacy.Event{Time: now, Action: privacy.ActionDisposed, Actor: s.actor, Subject: r.Subject, Ref: r.Ref, Reason: "erasure"}
+	return p
+}
+
+func (s *Steward) planMinimise(p *erasurePlan, r *privacy.Record, d *retention.Decision, now time.Time) {
+	item := &p.item
+	item.Outcome, item.Until, item.Rule, item.Basis = Minimised, d.Until, d.Rule.Name, d.Rule.Basis
+	for _, reason := range d.Reasons() {
+		if reason.Kind == retention.ReasonPending {
+			item.Waiting = reason.Event
+		}
+	}
+	keep := d.Fields()
+	for _, f := range r.Fields {
+		if f.Class.IsPersonal() && slices.Contains(keep, f.Name) {
+			item.Kept = append(item.Kept, f.Name)
+		}
+	}
+	_, done := r.Events[EventMinimised]
+	_, pending := r.Events[EventErasurePending]
+	if done && r.Restricted && !pending {
+		return
+	}
+	next := r.Clone()
+	next.Restricted = true
+	if next.Events == nil {
+		next.Events = map[string]time.Time{}
+	}
+	next.Events[EventMinimised] = now
+	delete(next.Events, EventErasurePending)
+	for i, f := range next.Fields {
+		if !f.Class.IsPersonal() || slices.Contains(keep, f.Name) || f.Value == nil {
+			continue
+		}
+		mask := s.mask
+		if !mask.Accepts(f.Value) {
+			mask = privacy.Null()
+		}
+		v, err := mask.Apply(f.Value)
+		if err != nil {
+			v = nil // a mask that accepts a type and then fails: nothing of the value is kept
+		}
+		next.Fields[i].Value = v
+		item.Masked = append(item.Masked, f.Name)
+	}
+	item.Changed = true
+	p.update = &next
+	p.event = privacy.Event{
+		Time: now, Action: privacy.ActionMinimised, Actor: s.actor, Subject: r.Subject, Ref: r.Ref,
+		Object: d.Rule.Name, Count: int64(len(item.Masked)), Reason: "GDPR Art. 17(3)(b)",
+	}
+}
+
+// eraseSubject erases every record of subject in one atomic step of a store
+// that can.
+func (s *Steward) eraseSubject(ctx context.Context, se SubjectEraser, subject privacy.SubjectID, now time.Time) ([]ErasureItem, error) {
+	var items []ErasureItem
+	_, err := se.EraseSubject(ctx, subject, func(recs []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, []privacy.Record, error) {
+		items = items[:0]
+		var events []privacy.Event
+		var updates []privacy.Record
+		for i := range recs {
+			if recs[i].Subject != subject {
+				return nil, nil, &privacy.Error{Op: "steward.Erase", Ref: recs[i].Ref, Msg: "records store yielded a record of another subject", Err: privacy.ErrConflict}
+			}
+			p := s.planErasure(&recs[i], holds[i], now)
+			items = append(items, p.item)
+			switch {
+			case p.dispose:
+				events = append(events, p.event)
+			case p.update != nil:
+				events = append(events, p.event)
+				updates = append(updates, *p.update)
+			}
+		}
+		return events, updates, nil
+	})
+	return items, err
+}
+
+// eraseRecord erases one record in one atomic step of the store, re-planning
+// inside it: a hold placed since the plan keeps the record whole.
+func (s *Steward) eraseRecord(ctx context.Context, r *privacy.Record, now time.Time) (ErasureItem, error) {
+	holds, err := s.holds.Covering(ctx, r)
+	if err != nil {
+		return ErasureItem{Ref: r.Ref}, err
+	}
+	p := s.planErasure(r, holds, now)
+	orig := r.Clone()
+	// check approves the plan only if the record and its holds still lead to it.
 	check := func(cur privacy.Record, hs []retention.Hold) error {
-		d := s.policy.Resolve(&cur, hs, now)
-		switch d.Outcome {
-		case retention.Held:
+		again := s.planErasure(&cur, hs, now)
+		switch {
+		case again.item.Outcome == KeptHeld && p.item.Outcome != KeptHeld:
 			return privacy.ErrHeld
-		case retention.Retain:
+		case again.item.Outcome != p.item.Outcome, !p.dispose && !sameRecord(&cur, &orig):
 			return errChanged
 		}
 		return nil
 	}
-	tomb := privacy.Event{Time: now, Action: privacy.ActionDisposed, Actor: s.actor, Subject: r.Subject, Ref: r.Ref, Reason: "erasure"}
-	err = s.records.Dispose(ctx, r.Ref, check, tomb)
+	switch {
+	case p.dispose:
+		err = s.records.Dispose(ctx, r.Ref, check, p.event)
+	case p.update != nil:
+		err = s.records.Update(ctx, *p.update, check, p.event)
+	}
 	switch {
 	case err == nil:
-		item.Outcome, item.Changed = Deleted, true
-	case errors.Is(err, privacy.ErrNotFound):
-		item.Outcome = Deleted // a sweep or another erasure was first
+		return p.item, nil
+	case p.dispose && errors.Is(err, privacy.ErrNotFound):
+		p.item.Changed = false // a sweep or another erasure was first
+		return p.item, nil
 	case errors.Is(err, privacy.ErrHeld):
-		return s.heldNow(ctx, r, item)
-	default:
-		return item, err
+		cur := orig
+		holds, herr := s.holds.Covering(ctx, &cur)
+		if herr != nil {
+			return p.item, herr
+		}
+		return s.eraseHeld(ctx, &cur, holds, now)
+	case errors.Is(err, errChanged):
+		return p.item, &privacy.Error{Op: "steward.Erase", Ref: r.Ref, Msg: errChanged.Error(), Err: privacy.ErrConflict}
 	}
-	return item, nil
+	return p.item, err
 }
 
-// heldNow reports a record a hold placed during erasure keeps.
-func (s *Steward) heldNow(ctx context.Context, r *privacy.Record, item ErasureItem) (ErasureItem, error) {
-	holds, err := s.holds.Covering(ctx, r)
-	if err != nil {
-		return item, err
+// eraseHeld records the pending erasure of a record a hold placed during
+// erasure now keeps.
+func (s *Steward) eraseHeld(ctx context.Context, r *privacy.Record, holds []retention.Hold, now time.Time) (ErasureItem, error) {
+	p := s.planErasure(r, holds, now)
+	if p.update == nil {
+		return p.item, nil
 	}
-	item.Outcome = KeptHeld
-	for _, h := range holds {
-		item.Matters = append(item.Matters, h.Matter)
-	}
-	return item, s.markPending(ctx, r, s.clock.Now())
-}
-
-// markPending records on a held record that its subject asked for erasure,
-// so that the erasure is completed when the hold goes.
-func (s *Steward) markPending(ctx context.Context, r *privacy.Record, now time.Time) error {
-	if _, ok := r.Events[EventErasurePending]; ok {
-		return nil
-	}
-	next := r.Clone()
-	if next.Events == nil {
-		next.Events = map[string]time.Time{}
-	}
-	next.Events[EventErasurePending] = now
 	orig := r.Clone()
-	check := func(cur privacy.Record, _ []retention.Hold) error {
+	err := s.records.Update(ctx, *p.update, func(cur privacy.Record, _ []retention.Hold) error {
 		if !sameRecord(&cur, &orig) {
 			return &privacy.Error{Op: "steward.Erase", Ref: r.Ref, Msg: errChanged.Error(), Err: privacy.ErrConflict}
 		}
 		return nil
-	}
-	return s.records.Update(ctx, next, check, privacy.Event{
-		Time: now, Action: privacy.ActionEventRecorded, Actor: s.actor, Subject: r.Subject, Ref: r.Ref, Object: EventErasurePending,
-	})
+	}, p.event)
+	return p.item, err
 }
 
 // completePending completes the erasure of records that a hold kept and no
@@ -236,78 +358,11 @@ func (s *Steward) completePending(ctx context.Context, records func(yield func(p
 		if err != nil {
 			return n, err
 		}
-		if item.Changed {
+		if item.Changed && item.Outcome != KeptHeld {
 			n++
 		}
 	}
 	return n, nil
-}
-
-func (s *Steward) minimise(ctx context.Context, r *privacy.Record, d *retention.Decision, now time.Time) (ErasureItem, error) {
-	item := ErasureItem{Ref: r.Ref, Outcome: Minimised, Until: d.Until, Rule: d.Rule.Name, Basis: d.Rule.Basis}
-	for _, reason := range d.Reasons() {
-		if reason.Kind == retention.ReasonPending {
-			item.Waiting = reason.Event
-		}
-	}
-	keep := d.Fields()
-	for _, f := range r.Fields {
-		if f.Class.IsPersonal() && slices.Contains(keep, f.Name) {
-			item.Kept = append(item.Kept, f.Name)
-		}
-	}
-	if _, done := r.Events[EventMinimised]; done && r.Restricted {
-		if _, pending := r.Events[EventErasurePending]; !pending {
-			return item, nil
-		}
-	}
-	next := r.Clone()
-	next.Restricted = true
-	if next.Events == nil {
-		next.Events = map[string]time.Time{}
-	}
-	next.Events[EventMinimised] = now
-	delete(next.Events, EventErasurePending)
-	for i, f := range next.Fields {
-		if !f.Class.IsPersonal() || slices.Contains(keep, f.Name) || f.Value == nil {
-			continue
-		}
-		mask := s.mask
-		if !mask.Accepts(f.Value) {
-			mask = privacy.Null()
-		}
-		masked, err := privacy.MaskField(f, mask)
-		if err != nil {
-			return item, err
-		}
-		next.Fields[i] = masked
-		item.Masked = append(item.Masked, f.Name)
-	}
-	orig := r.Clone()
-	check := func(cur privacy.Record, hs []retention.Hold) error {
-		if !sameRecord(&cur, &orig) {
-			return errChanged
-		}
-		if d := s.policy.Resolve(&cur, hs, now); d.Outcome == retention.Held {
-			return privacy.ErrHeld
-		}
-		return nil
-	}
-	event := privacy.Event{
-		Time: now, Action: privacy.ActionMinimised, Actor: s.actor, Subject: r.Subject, Ref: r.Ref,
-		Object: d.Rule.Name, Count: int64(len(item.Masked)), Reason: "GDPR Art. 17(3)(b)",
-	}
-	err := s.records.Update(ctx, next, check, event)
-	switch {
-	case err == nil:
-		item.Changed = true
-		return item, nil
-	case errors.Is(err, privacy.ErrHeld):
-		return s.heldNow(ctx, r, ErasureItem{Ref: r.Ref})
-	case errors.Is(err, errChanged):
-		return item, &privacy.Error{Op: "steward.Erase", Ref: r.Ref, Msg: errChanged.Error(), Err: privacy.ErrConflict}
-	}
-	return item, err
 }
 
 // sameRecord reports whether two versions of a record are alike in every

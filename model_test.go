@@ -18,12 +18,14 @@ import (
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
+	"github.com/smartbooqing/steward/sqlstore"
 )
 
 var (
 	modelSequences = flag.Int("model.sequences", 1500, "random lifecycles the model-based test runs per store")
 	modelSteps     = flag.Int("model.steps", 40, "operations per lifecycle")
 	modelSeed      = flag.Uint64("model.seed", 0, "run only the lifecycle with this seed (printed by a failure)")
+	modelSQLite    = flag.Int("model.sqlite", 300, "random lifecycles the model-based test runs on SQLite")
 )
 
 // The model: plain maps and the statutes written out by hand, obviously
@@ -512,6 +514,16 @@ func TestModel(t *testing.T) {
 	runModel(t, "memory", sequences, func(*testing.T) (modelStore, privacy.AuditLog) {
 		audit := privacy.NewMemoryAuditLog()
 		return retention.NewMemoryStore(audit), audit
+	})
+	sqliteSequences := *modelSQLite
+	if testing.Short() {
+		sqliteSequences = 20
+	}
+	runModel(t, "sqlite", sqliteSequences, func(t *testing.T) (modelStore, privacy.AuditLog) {
+		st, err := sqlstore.Open(context.Background(), ":memory:", nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		return st, st.AuditLog()
 	})
 }
 
