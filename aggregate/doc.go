@@ -48,10 +48,16 @@
 // row's total, so secondary suppression withholds more cells
 // ([SuppressedSecondary]) until no row or column (totals included) has
 // exactly one withheld entry and, for two dimensions, no withheld entry is a
-// "bridge" that the totals on either side determine. It prefers non-empty
-// interior cells with the fewest subjects. The algorithm and its limits are
-// described in secondary.go: it does not guarantee a protection interval,
-// and distinct-subject totals are not additive when subjects span cells.
+// "bridge" that the totals on either side determine. Every withheld figure
+// can then move up or down without changing a published one, so none follows
+// exactly from the others. The search is greedy: it prefers non-empty
+// interior cells with the fewest subjects, and does not minimise the
+// information lost. It guarantees no protection interval: published figures
+// combined with known bounds (counts are not negative, a cell withheld by the
+// threshold has fewer than k subjects) can narrow a withheld figure to a
+// range. Distinct-subject totals are additive only when each subject falls in
+// one cell of a row or column; the rules treat them as if they were, which
+// can only withhold more.
 //
 // A withheld cell is listed with its key and its [Status], and zero figures:
 // a [Release] never holds a figure that is not safe to publish.
@@ -96,7 +102,10 @@
 // sector uses a feature, say).
 //
 // A [Table] holds each subject's identifier and per-cell contribution in
-// memory until it is dropped, and is not safe for concurrent use. A Budget
+// memory until it is dropped, and is not safe for concurrent use. An exact
+// two-dimensional release lays out the full cross product of the keys, and
+// the secondary suppression search grows with it: keep dimensions to
+// hundreds of keys. A Budget
 // lives in memory; a host that must keep a budget across restarts records
 // the releases it made and charges them again at start.
 package aggregate

@@ -100,6 +100,13 @@ func (m Mechanism) String() string {
 // table charges Epsilon and the Delta it uses to Budget before any noise is
 // drawn, and is refused if the budget cannot pay.
 //
+// With public key sets on every dimension, the Laplace mechanism uses no
+// delta. Otherwise a cell is listed only if its noisy subject count reaches a
+// threshold, so Subjects is always published, and delta pays for the
+// threshold: all of it under Laplace, half of it under Gaussian, whose other
+// half calibrates the noise. Epsilon, and the Gaussian's delta, are split
+// evenly over the published measures.
+//
 // One subject's influence is bounded by the library, whatever the rows say:
 // a subject counts in at most MaxCells cells (chosen uniformly at random
 // among the subject's cells when there are more), adds at most MaxRecords to
@@ -108,7 +115,6 @@ type Private struct {
 	// Mechanism is the noise distribution; the zero value is Laplace.
 	Mechanism Mechanism
 	// Epsilon is the privacy-loss bound of one release: finite and above 0.
-	// It is split evenly over the published measures.
 	Epsilon float64
 	// Delta is the probability with which the bound may fail: in [0, 1). It
 	// must be above 0 for the Gaussian mechanism and for data-dependent keys.
@@ -247,8 +253,8 @@ func resolve(dims []Dim, opts *Options) (*config, error) {
 }
 
 // exactRat returns x as the rational of its shortest decimal form, so that an
-// epsilon of 0.1 is exactly 1/10: ten charges of 0.1 then spend exactly 1,
-// and noise calibrated to 1/10 is never below what 0.1 promises.
+// epsilon written 0.1 is exactly 1/10, in the noise and in the budget alike:
+// ten charges of 0.1 spend a budget of 1 exactly.
 func exactRat(x float64) *big.Rat {
 	r, ok := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', -1, 64))
 	if !ok {

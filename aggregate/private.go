@@ -25,17 +25,14 @@ func (t *Table) publishPrivate() (*Release, error) {
 	subj := make([]int64, nc)
 	recs := make([]int64, nc)
 	sums := make([]int64, nc)
-	overflow := func() error {
-		return invalid(op, "int64 overflow: the bounded sum of a cell overflows")
-	}
 	count := func(c *contribution) error {
-		subj[c.cell]++
-		recs[c.cell] += min(c.records, p.MaxRecords)
-		s, ok := add64(sums[c.cell], min(max(c.sum, p.Lower), p.Upper))
-		if !ok {
-			return overflow()
+		r, ok1 := add64(recs[c.cell], min(c.records, p.MaxRecords))
+		s, ok2 := add64(sums[c.cell], min(max(c.sum, p.Lower), p.Upper))
+		if !ok1 || !ok2 {
+			return invalid(op, "int64 overflow: the bounded records or sum of a cell overflow")
 		}
-		sums[c.cell] = s
+		subj[c.cell]++
+		recs[c.cell], sums[c.cell] = r, s
 		return nil
 	}
 	var mine []*contribution

@@ -54,8 +54,7 @@ type Table struct {
 
 	cells cellIndex // cell number by key
 	keys  []Key     // key by cell number
-	recs  []int64   // rows per cell
-	sums  []int64   // exact sum per cell
+	sums  []int64   // exact sum per cell, to find an overflow at the row that causes it
 
 	subjects subjectTable
 	contrib  []contribution // contributions after each subject's first
@@ -123,7 +122,6 @@ func (t *Table) newCell(k Key) int32 {
 	i := int32(len(t.keys))
 	t.keys = append(t.keys, k)
 	t.cells.insert(i, t.keys)
-	t.recs = append(t.recs, 0)
 	t.sums = append(t.sums, 0)
 	return i
 }
@@ -168,7 +166,6 @@ func (t *Table) add(r *Row, h uint64) error {
 	if !seen {
 		s.first = contribution{records: 1, sum: v, cell: cell, next: -1}
 		s.cells = 1
-		t.recs[cell]++
 		t.sums[cell] = cellSum
 		return nil
 	}
@@ -182,7 +179,6 @@ func (t *Table) add(r *Row, h uint64) error {
 			return t.overflow("one subject's sum in the cell")
 		}
 		c.sum, c.records = sum, c.records+1
-		t.recs[cell]++
 		t.sums[cell] = cellSum
 		return nil
 	}
@@ -209,7 +205,6 @@ func (t *Table) add(r *Row, h uint64) error {
 	case s.cells > scanLimit+1:
 		t.byPair[pair{s.id, cell}] = i
 	}
-	t.recs[cell]++
 	t.sums[cell] = cellSum
 	return nil
 }
@@ -238,6 +233,7 @@ func (t *Table) next(c *contribution) *contribution {
 	return &t.contrib[c.next]
 }
 
+// checkKey reports why a key the table has not seen yet cannot be one.
 func (t *Table) checkKey(k Key) error {
 	const op = "aggregate.Table.Add"
 	for i := range k {
@@ -252,8 +248,6 @@ func (t *Table) checkKey(k Key) error {
 			return invalid(op, "empty key in dimension %q", d.Name)
 		}
 		if d.Keys != nil {
-			// Public cells all exist from New on, so a missing key is
-			// outside a public key set; find which dimension.
 			found := false
 			for _, v := range d.Keys {
 				if v == k[i] {
@@ -269,6 +263,7 @@ func (t *Table) checkKey(k Key) error {
 	return nil
 }
 
+// overflow returns the error for a row whose value would overflow what.
 func (t *Table) overflow(what string) error {
 	where := "the table"
 	if len(t.cfg.dims) > 0 {
