@@ -93,8 +93,6 @@ func TestThreshold(t *testing.T) {
 			rowsOf(group{key: aggregate.Key{"a"}, prefix: "s", n: 1}), aggregate.SuppressedThreshold, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			// A large second cell keeps secondary suppression out of the way:
-			// with one suppressed cell it is suppressed too, so check only a.
 			rel := build(t, sectorDim, &aggregate.Options{MinSubjects: tc.k}, tc.rows)
 			c := cell(t, rel, aggregate.Key{"a"})
 			assert.Equal(t, tc.want, c.Status)
