@@ -103,9 +103,17 @@ type sampler struct {
 
 	bitBuf uint64
 	nbits  int
+
+	unit big.Int // 1, once one has been called
 }
 
-var bigOne = big.NewInt(1)
+// one returns the integer 1, for parameters such as γ = 1/1.
+func (s *sampler) one() *big.Int {
+	if s.unit.Sign() == 0 {
+		s.unit.SetInt64(1)
+	}
+	return &s.unit
+}
 
 func (s *sampler) read(p []byte) {
 	for len(p) > 0 {
@@ -199,7 +207,7 @@ func (s *sampler) bernoulliExp(num, den *big.Int) bool {
 		count = q.Uint64()
 	}
 	for range count {
-		if !s.bernoulliExpUnit(bigOne, bigOne) {
+		if !s.bernoulliExpUnit(s.one(), s.one()) {
 			return false
 		}
 	}
@@ -244,7 +252,7 @@ func (s *sampler) laplace(t, d *big.Int) *big.Int {
 			continue
 		}
 		var v int64
-		for s.bernoulliExpUnit(bigOne, bigOne) {
+		for s.bernoulliExpUnit(s.one(), s.one()) {
 			v++
 		}
 		x.Mul(t, x.SetInt64(v))
@@ -269,7 +277,7 @@ func (s *sampler) gaussian(n, d *big.Int) *big.Int {
 	var t big.Int
 	t.Quo(n, d) // floor(σ) = floor(sqrt(floor(σ²)))
 	t.Sqrt(&t)
-	t.Add(&t, bigOne)
+	t.Add(&t, s.one())
 	// γ = (|Y|·t·d - n)² / (2·n·d·t²)
 	var td, den, num big.Int
 	td.Mul(&t, d)
@@ -277,7 +285,7 @@ func (s *sampler) gaussian(n, d *big.Int) *big.Int {
 	den.Mul(&den, n)
 	den.Lsh(&den, 1)
 	for {
-		y := s.laplace(&t, bigOne)
+		y := s.laplace(&t, s.one())
 		num.Abs(y)
 		num.Mul(&num, &td)
 		num.Sub(&num, n)

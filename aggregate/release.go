@@ -76,18 +76,18 @@ const (
 	SuppressedSecondary
 )
 
-var statusNames = [...]string{
-	Published:           "published",
-	SuppressedThreshold: "suppressed (threshold)",
-	SuppressedDominance: "suppressed (dominance)",
-	SuppressedSecondary: "suppressed (secondary)",
-}
-
 // String returns "published", "suppressed (threshold)", "suppressed
 // (dominance)" or "suppressed (secondary)".
 func (s Status) String() string {
-	if int(s) < len(statusNames) {
-		return statusNames[s]
+	switch s {
+	case Published:
+		return "published"
+	case SuppressedThreshold:
+		return "suppressed (threshold)"
+	case SuppressedDominance:
+		return "suppressed (dominance)"
+	case SuppressedSecondary:
+		return "suppressed (secondary)"
 	}
 	return fmt.Sprintf("Status(%d)", uint8(s))
 }
