@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"path/filepath"
 	"time"
 
 	"github.com/smartbooqing/steward"
@@ -11,6 +12,7 @@ import (
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
+	"github.com/smartbooqing/steward/sqlstore"
 )
 
 // store is what the host needs of its storage: Steward's Records plus
@@ -39,10 +41,13 @@ type host struct {
 }
 
 func newHost(ctx context.Context, clock *privacy.SettableClock, dir string) (*host, error) {
-	st, audit, closeStore, err := openStore(ctx, dir)
+	// The embedded default: a SQLite file, through the pure-Go driver.
+	st, err := sqlstore.Open(ctx, filepath.Join(dir, "steward.db"), nil)
 	if err != nil {
 		return nil, err
 	}
+	audit := st.AuditLog()
+	closeStore := func() { st.Close() }
 	policy, err := retention.NewPolicy(
 		retention.DutchFiscal("invoice", &retention.PresetOptions{Fields: []string{"number", "amount", "client_name"}}),
 		retention.Rule{Name: "contact-limit", Category: "contact", Delete: retention.Years(2),
@@ -54,8 +59,9 @@ func newHost(ctx context.Context, clock *privacy.SettableClock, dir string) (*ho
 		closeStore()
 		return nil, err
 	}
-	ledger, err := consent.New(nil, &consent.Options{
-		Clock: clock, Audit: audit, PseudonymKey: []byte("bookkeeping example pseudonym key"),
+	ledger, err := consent.New(st.Consent(), &consent.Options{
+		Clock: clock, Audit: audit, Notices: st.Notices(), Disclosures: st.Disclosures(),
+		PseudonymKey: []byte("bookkeeping example pseudonym key"),
 		Purposes: []consent.Purpose{
 			{Name: "delivery", Basis: privacy.Contract},
 			{Name: "quality", Basis: privacy.LegitimateInterests},
