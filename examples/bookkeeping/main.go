@@ -14,8 +14,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/text/language"
+
+	"github.com/smartbooqing/steward/examples/internal/story"
+	"github.com/smartbooqing/steward/sqlstore"
 )
 
 func main() {
@@ -36,7 +40,11 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	if err := run(context.Background(), os.Stdout, tag, *dir); err != nil {
+	// The embedded default: a SQLite file, through the pure-Go driver.
+	open := func(ctx context.Context) (*sqlstore.Store, error) {
+		return sqlstore.Open(ctx, filepath.Join(*dir, "steward.db"), nil)
+	}
+	if err := story.Run(context.Background(), os.Stdout, tag, *dir, open); err != nil {
 		fmt.Fprintln(os.Stderr, "bookkeeping:", err)
 		os.Exit(1)
 	}

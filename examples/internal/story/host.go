@@ -1,10 +1,9 @@
-package main
+package story
 
 import (
 	"context"
 	"fmt"
 	"iter"
-	"path/filepath"
 	"time"
 
 	"github.com/smartbooqing/steward"
@@ -12,7 +11,6 @@ import (
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
-	"github.com/smartbooqing/steward/sqlstore"
 )
 
 // store is what the host needs of its storage: Steward's Records plus
@@ -40,9 +38,8 @@ type host struct {
 	close   func()
 }
 
-func newHost(ctx context.Context, clock *privacy.SettableClock, dir string) (*host, error) {
-	// The embedded default: a SQLite file, through the pure-Go driver.
-	st, err := sqlstore.Open(ctx, filepath.Join(dir, "steward.db"), nil)
+func newHost(ctx context.Context, clock *privacy.SettableClock, open Open) (*host, error) {
+	st, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,7 @@
-package main
+// Package story is the privacy statement walked end to end on a small
+// bookkeeping host, shared by the examples that run it on SQLite and on
+// PostgreSQL.
+package story
 
 import (
 	"archive/zip"
@@ -19,6 +22,7 @@ import (
 	"github.com/smartbooqing/steward/export"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
+	"github.com/smartbooqing/steward/sqlstore"
 )
 
 var sectors = []string{"retail", "construction", "healthcare", "hospitality", "transport"}
@@ -41,14 +45,19 @@ func (n *narrator) say(en, nl string, args ...any) {
 	_, n.err = fmt.Fprintf(n.w, format+"\n", args...)
 }
 
-func run(ctx context.Context, out io.Writer, lang language.Tag, dir string) error {
+// Open opens the host's store.
+type Open func(ctx context.Context) (*sqlstore.Store, error)
+
+// Run tells the story to out in lang (English or Dutch), writing the export
+// archive under dir and keeping the host's data in the store open gives.
+func Run(ctx context.Context, out io.Writer, lang language.Tag, dir string, open Open) error {
 	n := &narrator{w: out, dutch: lang == language.Dutch}
 	ams, err := time.LoadLocation("Europe/Amsterdam")
 	if err != nil {
 		return err
 	}
 	clock := privacy.NewSettableClock(time.Date(2019, 1, 7, 9, 0, 0, 0, ams))
-	h, err := newHost(ctx, clock, dir)
+	h, err := newHost(ctx, clock, open)
 	if err != nil {
 		return err
 	}
