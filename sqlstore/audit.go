@@ -110,7 +110,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []privacy.E
 		seq  int64
 		hash []byte
 	)
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+s.q.forUpdate).Scan(&seq, &hash); err != nil {
+	if err := tx.QueryRowContext(ctx, auditHeadQuery+s.q.forUpdate).Scan(&seq, &hash); err != nil {
 		return nil, fmt.Errorf("reading the audit head: %w", err)
 	}
 	head := privacy.Head{Seq: uint64(seq)}

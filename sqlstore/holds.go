@@ -225,13 +225,13 @@ type holdIndex struct {
 // kept on the store and reused while the version stays.
 func (s *Store) activeHolds(ctx context.Context, tx *sql.Tx) (*holdIndex, error) {
 	var version int64
-	if err := tx.QueryRowContext(ctx, `SELECT version FROM holds_version WHERE id = 1`).Scan(&version); err != nil {
+	if err := tx.QueryRowContext(ctx, holdsVersionQuery).Scan(&version); err != nil {
 		return nil, fmt.Errorf("reading the holds version: %w", err)
 	}
 	if idx := s.holds.Load(); idx != nil && idx.version == version {
 		return idx, nil
 	}
-	hs, err := s.queryHolds(ctx, tx, `SELECT `+holdColumns+` FROM holds WHERE released_at IS NULL ORDER BY id`)
+	hs, err := s.queryHolds(ctx, tx, activeHoldsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("reading the active holds: %w", err)
 	}

@@ -51,8 +51,7 @@ func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
 		if err != nil {
 			return err
 		}
-		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, size), bind(s.dialect,
-			`SELECT `+recordColumns+` FROM records WHERE (category, id) > ($1, $2) ORDER BY category, id LIMIT $3`+s.q.forUpdateSkipLocked),
+		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, size), bind(s.dialect, pageQuery+s.q.forUpdateSkipLocked),
 			string(after.Category), after.ID, size)
 		if err != nil || len(page) == 0 {
 			return err
@@ -104,8 +103,7 @@ func (s *Store) deleteRecords(ctx context.Context, tx *sql.Tx, refs []privacy.Re
 		for i, ref := range refs {
 			cats[i], ids[i] = string(ref.Category), ref.ID
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM records
-WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cats, ids)
+		res, err := tx.ExecContext(ctx, deletePostgres, cats, ids)
 		if err != nil {
 			return err
 		}
@@ -119,7 +117,7 @@ WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cats, i
 			for _, ref := range chunk {
 				args = append(args, string(ref.Category), ref.ID)
 			}
-			res, err := tx.ExecContext(ctx, bind(SQLite, `DELETE FROM records WHERE (category, id) IN (VALUES `+placeholders(len(chunk), 2, 0)+`)`), args...)
+			res, err := tx.ExecContext(ctx, deleteSQLite(len(chunk)), args...)
 			if err != nil {
 				return err
 			}
@@ -139,6 +137,30 @@ WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cats, i
 
 // sqliteDeleteRows is how many refs one DELETE names in SQLite.
 const sqliteDeleteRows = 500
+
+// The statements on the path of a sweep and an erasure, named so that
+// explain_test.go can check how the database runs each: every one by index.
+const (
+	// pageQuery reads the next page in primary key order (keyset
+	// pagination); a sweep adds FOR UPDATE SKIP LOCKED in PostgreSQL.
+	pageQuery = `SELECT ` + recordColumns + ` FROM records WHERE (category, id) > ($1, $2) ORDER BY category, id LIMIT $3`
+	// subjectQuery reads a subject's records through records_subject.
+	subjectQuery = `SELECT ` + recordColumns + ` FROM records WHERE subject = $1 ORDER BY category, id`
+	// holdsVersionQuery and activeHoldsQuery read the holds a sweep checks
+	// each page against; the second only when the first has moved.
+	holdsVersionQuery = `SELECT version FROM holds_version WHERE id = 1`
+	activeHoldsQuery  = `SELECT ` + holdColumns + ` FROM holds WHERE released_at IS NULL ORDER BY id`
+	// deletePostgres deletes the refs of two arrays, categories and IDs.
+	deletePostgres = `DELETE FROM records WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`
+	// auditHeadQuery reads the head of the audit log; appends add FOR UPDATE
+	// in PostgreSQL.
+	auditHeadQuery = `SELECT seq, hash FROM audit_head WHERE id = 1`
+)
+
+// deleteSQLite deletes n refs, given as 2n arguments.
+func deleteSQLite(n int) string {
+	return bind(SQLite, `DELETE FROM records WHERE (category, id) IN (VALUES `+placeholders(n, 2, 0)+`)`)
+}
 
 // EraseSubject changes one subject's records as an erasure decides, in one
 // write transaction: it locks holds against change as [Store.DisposePage]
@@ -173,8 +195,7 @@ func (s *Store) EraseSubject(ctx context.Context, subject privacy.SubjectID,
 		if err != nil {
 			return err
 		}
-		recs, err := queryRecords(ctx, tx, nil, bind(s.dialect,
-			`SELECT `+recordColumns+` FROM records WHERE subject = $1 ORDER BY category, id`+s.q.forUpdate), string(subject))
+		recs, err := queryRecords(ctx, tx, nil, bind(s.dialect, subjectQuery+s.q.forUpdate), string(subject))
 		if err != nil || len(recs) == 0 {
 			return err
 		}

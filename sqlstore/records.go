@@ -181,7 +181,7 @@ const scanPage = 256
 // while the caller handles them, so the caller may change the store as it
 // goes.
 func (s *Store) Scan(ctx context.Context, after privacy.Ref) iter.Seq2[privacy.Record, error] {
-	query := bind(s.dialect, `SELECT `+recordColumns+` FROM records WHERE (category, id) > ($1, $2) ORDER BY category, id LIMIT $3`)
+	query := bind(s.dialect, pageQuery)
 	return s.walk(ctx, "sqlstore.Store.Scan", after, func(after privacy.Ref) (string, []any) {
 		return query, []any{string(after.Category), after.ID, scanPage}
 	})

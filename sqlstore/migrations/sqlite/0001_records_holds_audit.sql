@@ -37,6 +37,7 @@ CREATE TABLE holds (
 	released_at INTEGER
 ) STRICT, WITHOUT ROWID;
 
+CREATE INDEX holds_active          ON holds (id)                  WHERE released_at IS NULL;
 CREATE INDEX holds_active_subject  ON holds (subject)             WHERE released_at IS NULL AND scope = 1;
 CREATE INDEX holds_active_category ON holds (category)            WHERE released_at IS NULL AND scope = 2;
 CREATE INDEX holds_active_record   ON holds (category, record_id) WHERE released_at IS NULL AND scope = 3;
