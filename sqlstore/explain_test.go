@@ -174,4 +174,3 @@ func explain(t *testing.T, s *Store, query string, args []any) string {
 	require.NoError(t, rows.Err())
 	return b.String()
 }
-
