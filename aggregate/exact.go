@@ -225,7 +225,7 @@ func (t *Table) publishExact() (*Release, error) {
 	stamp := int32(0)
 	for si := range t.subjects.slots {
 		s := &t.subjects.slots[si]
-		if s.tag == 0 {
+		if s.subject == "" {
 			continue
 		}
 		stamp++

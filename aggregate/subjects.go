@@ -23,12 +23,13 @@ type subjectTable struct {
 	count int32
 }
 
-// subjectSlot holds one subject. A zero tag marks an empty slot.
+// subjectSlot holds one subject; an empty subject marks an empty slot
+// (Table.Add rejects rows without a subject).
 type subjectSlot struct {
 	subject privacy.SubjectID
-	tag     uint16 // hash bits, low bit set: a cheap check before comparing subjects
-	cells   uint8  // the subject's number of cells, saturated at 255
+	hash    uint32 // the low half of the subject's hash: where it goes, and a cheap check before comparing subjects
 	id      int32  // order of first appearance, from 0
+	cells   uint8  // the subject's number of cells, saturated at 255
 	first   contribution
 }
 
@@ -50,17 +51,18 @@ func newSubjectTable() subjectTable {
 }
 
 // lookup returns the slot of subject, and whether the subject was there
-// before; h is the subject's hash. A new subject gets a slot with its subject, id and tag set and the
-// rest zero, which the caller fills in; with insert false, lookup returns nil
-// instead. The pointer is valid until the next lookup.
+// before; h is the subject's hash. A new subject gets a slot with its
+// subject, hash and id set and the rest zero, which the caller fills in;
+// with insert false, lookup returns nil instead. The pointer is valid until
+// the next lookup.
 func (t *subjectTable) lookup(subject privacy.SubjectID, h uint64, insert bool) (*subjectSlot, bool) {
-	tag := uint16(h>>48) | 1
-	for i := h & t.mask; ; i = (i + 1) & t.mask {
+	h32 := uint32(h)
+	for i := uint64(h32) & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
-		if s.tag == tag && s.subject == subject {
+		if s.hash == h32 && s.subject == subject {
 			return s, true
 		}
-		if s.tag != 0 {
+		if s.subject != "" {
 			continue
 		}
 		if !insert {
@@ -71,15 +73,15 @@ func (t *subjectTable) lookup(subject privacy.SubjectID, h uint64, insert bool) 
 			t.grow()
 			return t.lookup(subject, h, insert)
 		}
-		*s = subjectSlot{subject: subject, id: t.count, tag: tag}
+		*s = subjectSlot{subject: subject, hash: h32, id: t.count}
 		t.count++
 		return s, false
 	}
 }
 
 // grow enlarges the table fourfold while it is small and twofold beyond a
-// million slots: every growth hashes each subject again, and a string that
-// is no longer in cache costs a memory access.
+// million slots. The slots keep their hash, so growing never reads a
+// subject's string again.
 func (t *subjectTable) grow() {
 	old := t.slots
 	factor := 4
@@ -90,12 +92,11 @@ func (t *subjectTable) grow() {
 	t.mask = uint64(len(t.slots) - 1)
 	for i := range old {
 		o := &old[i]
-		if o.tag == 0 {
+		if o.subject == "" {
 			continue
 		}
-		h := maphash.String(t.seed, string(o.subject))
-		for j := h & t.mask; ; j = (j + 1) & t.mask {
-			if t.slots[j].tag == 0 {
+		for j := uint64(o.hash) & t.mask; ; j = (j + 1) & t.mask {
+			if t.slots[j].subject == "" {
 				t.slots[j] = *o
 				break
 			}
@@ -112,9 +113,9 @@ func (t *subjectTable) hash(subject privacy.SubjectID) uint64 {
 // since a slot can straddle two cache lines. Reading the slots of a batch of
 // rows before counting them lets the processor fetch them from memory in
 // parallel rather than one row at a time.
-func (t *subjectTable) touch(h uint64) uint16 {
-	s := &t.slots[h&t.mask]
-	return s.tag + uint16(s.first.next)
+func (t *subjectTable) touch(h uint64) uint32 {
+	s := &t.slots[uint64(uint32(h))&t.mask]
+	return s.hash + uint32(s.first.next)
 }
 
 // inOrder returns the occupied slots' indexes in order of first appearance,
@@ -122,7 +123,7 @@ func (t *subjectTable) touch(h uint64) uint16 {
 func (t *subjectTable) inOrder() []int32 {
 	order := make([]int32, t.count)
 	for i := range t.slots {
-		if s := &t.slots[i]; s.tag != 0 {
+		if s := &t.slots[i]; s.subject != "" {
 			order[s.id] = int32(i)
 		}
 	}

@@ -62,7 +62,7 @@ type Table struct {
 	// more than scanLimit cells, whose lists would be slow to scan.
 	byPair map[pair]int32
 
-	sink uint16 // see AddAll
+	sink uint32 // see AddAll
 }
 
 type pair struct{ subject, cell int32 }
@@ -286,10 +286,10 @@ func (t *Table) AddAll(ctx context.Context, rows iter.Seq2[Row, error]) error {
 	var hashes [batchSize]uint64
 	n := 0
 	flush := func() error {
-		var sink uint16
+		var sink uint32
 		for i := range n {
 			if s := batch[i].Subject; s != "" {
-				sink += uint16(s[0])
+				sink += uint32(s[0])
 			}
 		}
 		for i := range n {
