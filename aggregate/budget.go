@@ -16,11 +16,12 @@ import (
 // Amounts are kept as exact rationals of their shortest decimal form, so ten
 // charges of 0.1 spend a budget of 1 exactly, with no rounding either way.
 // A Budget is safe for concurrent use: concurrent charges never spend more
-// than the total together.
+// than the total together. Make one with [NewBudget]; the zero Budget has
+// nothing to spend.
 type Budget struct {
 	mu                   sync.Mutex
-	epsilon, delta       *big.Rat // total
-	spentEps, spentDelta *big.Rat
+	epsilon, delta       big.Rat // the total; a zero Budget can pay nothing
+	spentEps, spentDelta big.Rat
 	charges              int
 }
 
@@ -33,10 +34,10 @@ func NewBudget(epsilon, delta float64) (*Budget, error) {
 	if err := checkDelta(op, delta); err != nil {
 		return nil, err
 	}
-	return &Budget{
-		epsilon: exactRat(epsilon), delta: exactRat(delta),
-		spentEps: new(big.Rat), spentDelta: new(big.Rat),
-	}, nil
+	b := &Budget{}
+	b.epsilon.Set(exactRat(epsilon))
+	b.delta.Set(exactRat(delta))
+	return b, nil
 }
 
 // Charge spends epsilon and delta, or spends nothing and returns an error
@@ -62,8 +63,8 @@ func (b *Budget) charge(op string, eps, delta *big.Rat) error {
 	if err := b.checkLocked(op, eps, delta); err != nil {
 		return err
 	}
-	b.spentEps.Add(b.spentEps, eps)
-	b.spentDelta.Add(b.spentDelta, delta)
+	b.spentEps.Add(&b.spentEps, eps)
+	b.spentDelta.Add(&b.spentDelta, delta)
 	b.charges++
 	return nil
 }
@@ -78,9 +79,9 @@ func (b *Budget) check(op string, eps, delta *big.Rat) error {
 
 func (b *Budget) checkLocked(op string, eps, delta *big.Rat) error {
 	var e, d big.Rat
-	e.Add(b.spentEps, eps)
-	d.Add(b.spentDelta, delta)
-	if e.Cmp(b.epsilon) > 0 || d.Cmp(b.delta) > 0 {
+	e.Add(&b.spentEps, eps)
+	d.Add(&b.spentDelta, delta)
+	if e.Cmp(&b.epsilon) > 0 || d.Cmp(&b.delta) > 0 {
 		re, rd := b.remainingLocked()
 		fe, _ := eps.Float64()
 		fd, _ := delta.Float64()
@@ -102,8 +103,8 @@ func (b *Budget) Remaining() (epsilon, delta float64) {
 
 func (b *Budget) remainingLocked() (epsilon, delta float64) {
 	var e, d big.Rat
-	epsilon, _ = e.Sub(b.epsilon, b.spentEps).Float64()
-	delta, _ = d.Sub(b.delta, b.spentDelta).Float64()
+	epsilon, _ = e.Sub(&b.epsilon, &b.spentEps).Float64()
+	delta, _ = d.Sub(&b.delta, &b.spentDelta).Float64()
 	return epsilon, delta
 }
 

@@ -175,6 +175,25 @@ func TestPrivateThresholdForDataDependentKeys(t *testing.T) {
 	rel = build(t, sectorDim, opts(&recordingNoise{next: []int64{0, 14}}, b), rows)
 	assert.Len(t, rel.Cells, 2)
 
+	t.Run("the Gaussian mechanism gives thresholding half of delta", func(t *testing.T) {
+		noise := &recordingNoise{}
+		rel := build(t, sectorDim, &aggregate.Options{
+			Measures: aggregate.Records,
+			Private: &aggregate.Private{
+				Mechanism: aggregate.Gaussian, Epsilon: 2, Delta: 1e-6, Budget: newBudget(t, 2, 1e-6), Noise: noise,
+			},
+		}, rows)
+		assert.Equal(t, aggregate.Subjects|aggregate.Records, rel.Measures, "thresholding publishes Subjects")
+		assert.Equal(t, 1e-6, rel.Delta)
+		assert.Equal(t, 5e-7, rel.ThresholdDelta)
+		require.Len(t, rel.Noise, 2)
+		for _, n := range rel.Noise {
+			assert.Equal(t, 1.0, n.Epsilon)
+			assert.Equal(t, 2.5e-7, n.Delta)
+		}
+		sigma := rel.Noise[0].Scale
+		assert.Equal(t, 1+int64(math.Ceil(sigma*math.Sqrt(2*math.Log(1/5e-7))*(1+1e-9))), rel.Threshold)
+	})
 	t.Run("with real noise a lone subject's key stays hidden", func(t *testing.T) {
 		// CryptoNoise and δ = 10⁻⁹: the one-subject key is listed with
 		// probability at most 10⁻⁹ per release, so this fails by chance in
@@ -352,6 +371,11 @@ func TestBudget(t *testing.T) {
 			assert.ErrorIs(t, err, privacy.ErrInvalid)
 		})
 	}
+	t.Run("the zero Budget pays nothing", func(t *testing.T) {
+		var b aggregate.Budget
+		assert.ErrorIs(t, b.Charge(0.1, 0), privacy.ErrConflict)
+		assert.NoError(t, b.Charge(0, 0))
+	})
 	t.Run("a negative charge is rejected", func(t *testing.T) {
 		b := newBudget(t, 1, 0.1)
 		assert.ErrorIs(t, b.Charge(-0.1, 0), privacy.ErrInvalid)
