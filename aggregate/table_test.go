@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -369,4 +370,127 @@ func TestManyCellsPerSubject(t *testing.T) {
 		assert.Equal(t, aggregate.Cell{Key: c.Key, Subjects: 12, Records: 36, Sum: 72}, c)
 	}
 	assert.Equal(t, aggregate.Cell{Total: true, Subjects: 12, Records: 1080, Sum: 2160}, rel.Totals[0])
+}
+
+// TestFiguresMatchAPlainMapLoop counts thousands of subjects over a
+// two-dimensional table (enough to grow every internal table several times)
+// and checks every cell and total against a straightforward computation with
+// maps, for an exact release and for a private one with zero noise and
+// bounds that do not bind.
+func TestFiguresMatchAPlainMapLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4)) // test data only
+	type agg struct {
+		subjects map[privacy.SubjectID]bool
+		records  int64
+		sum      int64
+	}
+	want := map[aggregate.Key]*agg{}
+	count := func(k aggregate.Key, r aggregate.Row) {
+		a := want[k]
+		if a == nil {
+			a = &agg{subjects: map[privacy.SubjectID]bool{}}
+			want[k] = a
+		}
+		a.subjects[r.Subject] = true
+		a.records++
+		a.sum += r.Value
+	}
+	var rows []aggregate.Row
+	for range 40_000 {
+		r := aggregate.Row{
+			Subject: privacy.SubjectID(fmt.Sprint("s", rng.IntN(5000))),
+			Key:     aggregate.Key{fmt.Sprint("r", rng.IntN(9)), fmt.Sprint("c", rng.IntN(13))},
+			Value:   1 + rng.Int64N(10),
+		}
+		rows = append(rows, r)
+		count(r.Key, r)
+		count(aggregate.Key{r.Key[0], ""}, r)
+		count(aggregate.Key{"", r.Key[1]}, r)
+		count(aggregate.Key{}, r)
+	}
+	dims := []aggregate.Dim{{Name: "row"}, {Name: "col"}}
+	all := aggregate.Subjects | aggregate.Records | aggregate.Sum
+	check := func(t *testing.T, rel *aggregate.Release, totals int) {
+		assert.Len(t, rel.Cells, 9*13)
+		assert.Len(t, rel.Totals, totals)
+		for _, cells := range [][]aggregate.Cell{rel.Cells, rel.Totals} {
+			for _, c := range cells {
+				a := want[c.Key]
+				require.NotNil(t, a, "cell %q", c.Key)
+				assert.Equal(t, aggregate.Cell{Key: c.Key, Total: c.Total, Subjects: int64(len(a.subjects)), Records: a.records, Sum: a.sum}, c)
+			}
+		}
+	}
+	t.Run("exact release", func(t *testing.T) {
+		rel := build(t, dims, &aggregate.Options{Measures: all, MinSubjects: 2, Dominance: []aggregate.Dominance{{N: 1, K: 99}}}, rows)
+		check(t, rel, 9+13+1)
+	})
+	t.Run("exact release counted row by row", func(t *testing.T) {
+		tab, err := aggregate.New(dims, &aggregate.Options{Measures: all, MinSubjects: 2, Dominance: []aggregate.Dominance{{N: 1, K: 99}}})
+		require.NoError(t, err)
+		for _, r := range rows {
+			require.NoError(t, tab.Add(r))
+		}
+		rel, err := tab.Publish()
+		require.NoError(t, err)
+		check(t, rel, 9+13+1)
+	})
+	t.Run("private release with zero noise and loose bounds", func(t *testing.T) {
+		pub := []aggregate.Dim{{Name: "row", Keys: keysOf("r", 9)}, {Name: "col", Keys: keysOf("c", 13)}}
+		rel := build(t, pub, &aggregate.Options{Measures: all, Private: &aggregate.Private{
+			Epsilon: 1, Budget: newBudget(t, 1, 0), Noise: &recordingNoise{},
+			MaxCells: 9 * 13, MaxRecords: 1000, Lower: 0, Upper: 1 << 20,
+		}}, rows)
+		check(t, rel, 0)
+	})
+}
+
+func keysOf(prefix string, n int) []string {
+	k := make([]string, n)
+	for i := range k {
+		k[i] = fmt.Sprint(prefix, i)
+	}
+	return k
+}
+
+func TestRowsStream(t *testing.T) {
+	boom := errors.New("boom")
+	seq := func(yield func(int, error) bool) {
+		for i := range 5 {
+			if !yield(i, nil) {
+				return
+			}
+		}
+		if yield(0, boom) {
+			t.Error("Rows asked for more after the error")
+		}
+	}
+	rows := aggregate.Rows(seq, func(i int) (aggregate.Row, bool) {
+		return aggregate.Row{Subject: privacy.SubjectID(fmt.Sprint(i))}, i%2 == 0
+	})
+	var got []privacy.SubjectID
+	var errs []error
+	for r, err := range rows {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, r.Subject)
+	}
+	assert.Equal(t, []privacy.SubjectID{"0", "2", "4"}, got)
+	assert.Equal(t, []error{boom}, errs, "the error is passed on once")
+
+	n := 0
+	for range rows {
+		n++
+		break
+	}
+	assert.Equal(t, 1, n, "breaking out stops the stream")
+}
+
+func TestBuildReportsErrors(t *testing.T) {
+	_, err := aggregate.Build(context.Background(), sectorDim, seqOf(nil), &aggregate.Options{MinSubjects: 1})
+	assert.ErrorIs(t, err, privacy.ErrInvalid)
+	_, err = aggregate.Build(context.Background(), sectorDim, seqOf([]aggregate.Row{{Key: aggregate.Key{"x"}}}), nil)
+	assert.ErrorIs(t, err, privacy.ErrInvalid)
 }
