@@ -119,6 +119,12 @@ func (t *Table) publishPrivate() (*Release, error) {
 	r.Cells = make([]Cell, 0, nc)
 cells:
 	for _, c := range order {
+		if !p.public && subj[c] == 0 {
+			// Only cells with a contribution that survived the bounds are
+			// candidates: a subject can then add at most MaxCells of them,
+			// which is what the threshold's delta accounts for.
+			continue
+		}
 		cell := Cell{Key: t.keys[c]}
 		for i := range p.noise {
 			mn := &p.noise[i]

@@ -194,6 +194,19 @@ func TestPrivateThresholdForDataDependentKeys(t *testing.T) {
 		sigma := rel.Noise[0].Scale
 		assert.Equal(t, 1+int64(math.Ceil(sigma*math.Sqrt(2*math.Log(1/5e-7))*(1+1e-9))), rel.Threshold)
 	})
+	t.Run("keys of contributions dropped by MaxCells are not candidates", func(t *testing.T) {
+		// One subject in five keys with MaxCells 1, and noise that lifts
+		// every candidate over the threshold: only the kept key is listed,
+		// so the subject can reveal at most MaxCells keys, as δ assumes.
+		var rows []aggregate.Row
+		for _, k := range []string{"a", "b", "c", "d", "e"} {
+			rows = append(rows, aggregate.Row{Subject: "lone", Key: aggregate.Key{k}})
+		}
+		noise := &recordingNoise{next: []int64{1000, 1000, 1000, 1000, 1000}}
+		rel := build(t, sectorDim, opts(noise, newBudget(t, 1, 1e-6)), rows)
+		require.Len(t, rel.Cells, 1)
+		assert.Equal(t, aggregate.Key{"b"}, rel.Cells[0].Key, "Intn picks the last of [a e d c b]")
+	})
 	t.Run("with real noise a lone subject's key stays hidden", func(t *testing.T) {
 		// CryptoNoise and δ = 10⁻⁹: the one-subject key is listed with
 		// probability at most 10⁻⁹ per release, so this fails by chance in

@@ -28,7 +28,6 @@ func within(t *testing.T, p float64, hits, n int, msgAndArgs ...any) {
 }
 
 func TestBernoulliExpMatchesExp(t *testing.T) {
-	s := seededSampler(1)
 	huge := new(big.Int).Lsh(big.NewInt(1), 80) // forces big-integer arithmetic
 	for _, tc := range []struct {
 		name     string
@@ -42,6 +41,8 @@ func TestBernoulliExpMatchesExp(t *testing.T) {
 		{"γ = 3/4 with 80-bit numbers", new(big.Int).Mul(huge, big.NewInt(3)), new(big.Int).Mul(huge, big.NewInt(4)), 0.75},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := seededSampler(1)
 			const n = 100_000
 			hits := 0
 			for range n {
