@@ -16,6 +16,8 @@
 //	aggregate    publishable statistics: suppression and differential privacy
 //	storetest    the conformance suites every store runs
 //	sqlstore     every store over SQLite (the embedded default) or PostgreSQL
+//	httpapi      self-service endpoints a host mounts for its web and mobile apps
+//	cmd/steward  the operator CLI
 //
 // # Basics
 //
