@@ -167,6 +167,10 @@ func (c *config) primary(t *tally) Status {
 	return Published
 }
 
+// maxGridEntries bounds the cells and totals of an exact release, which
+// secondary suppression searches as a whole.
+const maxGridEntries = 1 << 20
+
 // publishExact makes an exact release with primary and secondary suppression.
 //
 // The release's entries are laid out as one grid: for two dimensions an
@@ -179,6 +183,9 @@ func (t *Table) publishExact() (*Release, error) {
 	nd := len(cfg.dims)
 	l := t.layout()
 	m, n := l.m, l.n
+	if int64(m+1)*int64(n+1) > maxGridEntries {
+		return nil, invalid("aggregate.Table.Publish", "%d×%d cells: an exact release lays out at most %d cells and totals", m, n, maxGridEntries)
+	}
 
 	var entries int
 	var cellEntry func(p int32) int32

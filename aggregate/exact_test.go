@@ -1,10 +1,12 @@
 package aggregate_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/smartbooqing/steward/aggregate"
 	"github.com/smartbooqing/steward/privacy"
@@ -180,4 +182,14 @@ func TestSubjectInSeveralCellsCountsOncePerTotal(t *testing.T) {
 	}
 	// (mining, jan) is empty and published as zero.
 	assert.Equal(t, aggregate.Cell{Key: aggregate.Key{"mining", "jan"}}, cell(t, rel, aggregate.Key{"mining", "jan"}))
+}
+
+func TestTooLargeGridIsAnError(t *testing.T) {
+	tab, err := aggregate.New([]aggregate.Dim{{Name: "a"}, {Name: "b"}}, nil)
+	require.NoError(t, err)
+	for i := range 1100 {
+		require.NoError(t, tab.Add(aggregate.Row{Subject: "s", Key: aggregate.Key{fmt.Sprint("a", i), fmt.Sprint("b", i)}}))
+	}
+	_, err = tab.Publish()
+	assert.ErrorIs(t, err, privacy.ErrInvalid)
 }
