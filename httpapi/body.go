@@ -1,59 +1,55 @@
 package httpapi
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 )
 
 // decode reads the request body, capped by Handler.serve, as one JSON value
 // into v. Members v does not know, a second value or any other trailing data
-// are refused. An empty body is refused unless optional, when v is left as
-// it is. Errors never quote the body: it may carry personal data.
+// are refused, and so is a body that is not UTF-8 (which encoding/json would
+// quietly repair, changing the values). An empty body is refused unless
+// optional, when v is left as it is. Errors never quote the body: it may
+// carry personal data.
 func decode(r *http.Request, v any, optional bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return errMediaType
 		}
-	} else if r.Body != nil {
-		// Without a Content-Type the body must be empty.
-		br := bufio.NewReaderSize(r.Body, 16)
-		if _, err := br.Peek(1); err == nil {
-			return errMediaType
-		} else if !errors.Is(err, io.EOF) {
+	}
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
 			return bodyError(err)
 		}
-		r.Body = io.NopCloser(br)
 	}
-	if r.Body == nil {
-		if optional {
-			return nil
-		}
+	switch {
+	case len(bytes.TrimSpace(body)) == 0 && optional:
+		return nil
+	case len(bytes.TrimSpace(body)) == 0:
 		return malformed("a JSON body is required")
+	case ct == "":
+		return errMediaType
+	case !utf8.Valid(body):
+		return malformed("the body is not valid UTF-8")
 	}
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			if optional {
-				return nil
-			}
-			return malformed("a JSON body is required")
-		}
 		return bodyError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errTooLarge
-		}
 		return malformed("trailing data after the JSON value")
 	}
 	return nil

@@ -1,14 +1,17 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,14 +73,36 @@ type world struct {
 	s      *steward.Steward
 	h      *httpapi.Handler
 	srv    *httptest.Server
+	logs   *syncBuffer // what the handler logged
+}
+
+// syncBuffer is a buffer the handler's logger may write from many requests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 type worldOptions struct {
-	records steward.Records // nil: the memory store
-	holds   retention.HoldStore
+	// records wraps or replaces the memory store; nil uses it as it is.
+	// Holds stay in the memory store unless the records keep their own.
+	records func(*retention.MemoryStore) steward.Records
 	api     httpapi.Options // Subject and Operator default to the test host's
-	wrap    func(http.Handler) http.Handler
-	clients int // subjects besides alice and bob: client-0, client-1, …
+	// noOperator leaves Options.Operator nil.
+	noOperator bool
+	wrap       func(http.Handler) http.Handler
+	clients    int // subjects besides alice and bob: client-0, client-1, …
 }
 
 func newWorld(t testing.TB, o *worldOptions) *world {
@@ -112,10 +137,13 @@ func newWorld(t testing.TB, o *worldOptions) *world {
 			"nl": {Title: "Cookies", Body: "Wij plaatsen alleen cookies die u kiest."},
 		}})
 	require.NoError(t, err)
-	records := o.records
-	holds := o.holds
-	if records == nil {
-		records = w.store
+	var records steward.Records = w.store
+	if o.records != nil {
+		records = o.records(w.store)
+	}
+	var holds retention.HoldStore
+	if _, ok := records.(retention.HoldStore); !ok {
+		holds = w.store
 	}
 	w.s, err = steward.New(records, &steward.Options{
 		Policy: policy, Consent: w.ledger, Audit: w.audit, Clock: w.clock, Holds: holds,
@@ -135,8 +163,12 @@ func newWorld(t testing.TB, o *worldOptions) *world {
 	if api.Subject == nil {
 		api.Subject = subjectOf
 	}
-	if api.Operator == nil {
+	if api.Operator == nil && !o.noOperator {
 		api.Operator = operatorOf
+	}
+	w.logs = &syncBuffer{}
+	if api.Logger == nil {
+		api.Logger = slog.New(slog.NewTextHandler(w.logs, nil))
 	}
 	w.h, err = httpapi.New(w.s, &api)
 	require.NoError(t, err)
