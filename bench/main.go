@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -80,6 +81,7 @@ func run(args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the results as one JSON document instead of the table")
 	fs.StringVar(&cfg.dsn, "dsn", os.Getenv("STEWARD_POSTGRES_DSN"), "PostgreSQL DSN for the PostgreSQL works (default $STEWARD_POSTGRES_DSN); empty skips them")
 	fs.BoolVar(&cfg.verbose, "v", false, "print the query plans of the hand-written statements to stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,6 +104,18 @@ func run(args []string, stdout io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 	cfg.tmp = tmp
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
