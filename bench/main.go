@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -121,7 +122,8 @@ func run(args []string, stdout io.Writer) error {
 	defer stop()
 	defer closeDatabases()
 
-	res := &results{N: cfg.n, Reps: cfg.reps, Go: runtime.Version(), CPUs: runtime.NumCPU(), Started: time.Now().UTC().Format(time.RFC3339)}
+	res := &results{N: cfg.n, Reps: cfg.reps, Go: runtime.Version(), CPUs: runtime.NumCPU(), Started: time.Now().UTC().Format(time.RFC3339),
+		LoadBefore: loadAverage()}
 	for _, w := range selected {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -141,12 +143,28 @@ func run(args []string, stdout io.Writer) error {
 		res.Rows = append(res.Rows, rows...)
 		res.Targets = append(res.Targets, targets...)
 	}
+	res.LoadAfter = loadAverage()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
 	return res.print(stdout)
+}
+
+// loadAverage returns the one-minute load average; -1 where /proc/loadavg
+// is not there.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	v, err := strconv.ParseFloat(first, 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }
 
 func names() string {
@@ -263,19 +281,25 @@ type skipError struct{ why string }
 func (e skipError) Error() string { return "skipped: " + e.why }
 
 type results struct {
-	N       int      `json:"n"`
-	Reps    int      `json:"reps"`
-	Go      string   `json:"go"`
-	CPUs    int      `json:"cpus"`
-	Started string   `json:"started"`
-	Rows    []row    `json:"rows"`
-	Targets []target `json:"targets"`
+	N       int    `json:"n"`
+	Reps    int    `json:"reps"`
+	Go      string `json:"go"`
+	CPUs    int    `json:"cpus"`
+	Started string `json:"started"`
+	// LoadBefore and LoadAfter are the machine's one-minute load average
+	// when the run began and ended (Linux; -1 elsewhere): other work on the
+	// machine widens the min–max range.
+	LoadBefore float64  `json:"load_before"`
+	LoadAfter  float64  `json:"load_after"`
+	Rows       []row    `json:"rows"`
+	Targets    []target `json:"targets"`
 }
 
 // print writes the results as Markdown tables, padded to read in a
 // terminal as well.
 func (r *results) print(out io.Writer) error {
-	fmt.Fprintf(out, "steward bench: %d records per work, median of %d repetitions (min, max), %s, %d CPUs\n\n", r.N, r.Reps, r.Go, r.CPUs)
+	fmt.Fprintf(out, "steward bench: %d records per work, median of %d repetitions (min, max), %s, %d CPUs, load average %.1f before, %.1f after\n\n",
+		r.N, r.Reps, r.Go, r.CPUs, r.LoadBefore, r.LoadAfter)
 	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', 0)
 	line := func(cells ...string) { fmt.Fprintln(tw, "| "+strings.Join(cells, "\t| ")+"\t|") }
 	line("work", "contender", "records/s", "min", "max", "ratio", "ns/rec", "allocs/rec", "heap MiB", "RSS MiB", "note")
