@@ -43,11 +43,8 @@ func (h *Handler) requestErasure(w http.ResponseWriter, r *http.Request, who ide
 	}
 	w.Header().Set("Location", "requests/"+url.PathEscape(req.ID))
 	if h.background != nil {
-		h.running.Add(1)
-		go func() {
-			defer h.running.Done()
-			h.erase(h.background, req)
-		}()
+		ctx := h.background()
+		h.running.Go(func() { h.erase(ctx, req) })
 		return writeJSON(w, http.StatusAccepted, erasureAnswer{Request: viewRequest(req)}, language.Und)
 	}
 	cur, rep := h.erase(r.Context(), req)

@@ -104,7 +104,7 @@ func TestErasureRequestWithinTheRequest(t *testing.T) {
 }
 
 func TestErasureRequestInTheBackground(t *testing.T) {
-	w := newWorld(t, &worldOptions{api: httpapi.Options{Background: context.Background()}})
+	w := newWorld(t, &worldOptions{api: httpapi.Options{Background: context.Background}})
 	a := w.do(t, call{method: "POST", path: "/v1/erasure", as: "alice", body: `{}`})
 	require.Equal(t, http.StatusAccepted, a.status, "%s", a.body)
 	var e erasureJSON

@@ -47,11 +47,12 @@ type Options struct {
 	// not name one ("web" or "app"); zero is consent.MethodAPI.
 	Method consent.Method
 	// Background, when set, makes erasure requests run in a goroutine under
-	// this context (its values and cancellation, not the request's), so
-	// that a client that goes away does not stop an erasure half-way. Nil
-	// runs the erasure within the request, under the request's context.
-	// [Handler.Wait] waits for background erasures.
-	Background context.Context
+	// the context it returns (as http.Server.BaseContext gives the base of
+	// every request's), so that a client that goes away does not stop an
+	// erasure half-way. It is called once per erasure. Nil runs the erasure
+	// within the request, under the request's context. [Handler.Wait] waits
+	// for background erasures.
+	Background func() context.Context
 	// Export is the template of every export: Columns, Labels, Delimiter,
 	// TempDir and the like. The handler sets Formats, Language and
 	// Recipients from the request.
@@ -75,7 +76,7 @@ type Handler struct {
 	operator   func(*http.Request) (string, error)
 	maxBody    int64
 	method     consent.Method
-	background context.Context
+	background func() context.Context
 	export     export.ArchiveOptions
 	log        *slog.Logger
 	challenge  string
@@ -153,10 +154,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	case AccessSubject:
 		subject, err := h.subject(r)
 		switch {
-		case err != nil && errors.Is(err, ErrForbidden):
+		case errors.Is(err, ErrForbidden):
 			h.problem(w, r, errForbidden)
 			return
-		case err != nil && isContext(err):
+		case isContext(err):
 			h.fail(w, r, err)
 			return
 		case err != nil || subject == "":
@@ -171,10 +172,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 		actor, err := h.operator(r)
 		switch {
-		case err != nil && errors.Is(err, ErrUnauthenticated):
+		case errors.Is(err, ErrUnauthenticated):
 			h.problem(w, r, errUnauthenticated)
 			return
-		case err != nil && isContext(err):
+		case isContext(err):
 			h.fail(w, r, err)
 			return
 		case err != nil || actor == "":
@@ -192,7 +193,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	if tw.started {
-		h.log.LogAttrs(r.Context(), slog.LevelError, "httpapi: response aborted after it began",
+		level := slog.LevelError
+		if isContext(err) {
+			level = slog.LevelInfo // the client went away or the host's deadline passed
+		}
+		h.log.LogAttrs(r.Context(), level, "httpapi: response aborted after it began",
 			slog.String("route", rt.Operation), slog.String("error", err.Error()))
 		panic(http.ErrAbortHandler)
 	}
