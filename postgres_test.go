@@ -2,20 +2,17 @@ package steward_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/smartbooqing/steward"
 	"github.com/smartbooqing/steward/consent"
+	"github.com/smartbooqing/steward/internal/pgtest"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
 	"github.com/smartbooqing/steward/sqlstore"
@@ -25,25 +22,7 @@ import (
 // STEWARD_POSTGRES_DSN, dropped when the test ends.
 func postgresStore(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	dsn := os.Getenv("STEWARD_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("STEWARD_POSTGRES_DSN is not set in CI")
-		}
-		t.Skip("STEWARD_POSTGRES_DSN is not set: skipping the PostgreSQL test")
-	}
-	db, err := sql.Open("pgx", dsn)
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	schema := fmt.Sprintf("steward_test_%d", time.Now().UnixNano())
-	_, err = db.Exec("CREATE SCHEMA " + schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	st, err := sqlstore.Open(context.Background(), dsn+sep+"search_path="+schema, nil)
+	st, err := sqlstore.Open(context.Background(), pgtest.DSN(t), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	return st

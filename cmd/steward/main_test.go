@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/smartbooqing/steward/internal/pgtest"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/sqlstore"
 )
@@ -247,28 +246,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestPostgres(t *testing.T) {
-	dsn := os.Getenv("STEWARD_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("STEWARD_POSTGRES_DSN is not set in CI")
-		}
-		t.Skip("STEWARD_POSTGRES_DSN is not set: skipping the PostgreSQL run of the CLI")
-	}
-	// A schema of its own, so the run neither sees nor leaves anything in
-	// the database's other schemas.
-	db, err := sql.Open("pgx", dsn)
-	require.NoError(t, err)
-	defer db.Close()
-	schema := fmt.Sprintf("cli_%d", time.Now().UnixNano())
-	_, err = db.Exec("CREATE SCHEMA " + schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	dsn += sep + "search_path=" + schema
-
+	dsn := pgtest.DSN(t)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "policy.json"), []byte(policyJSON), 0o644))
 	r := steward(t, dir, "--dsn", dsn, "hold", "place", "--id", "h1", "--matter", "m", "--ground", "law", "--category", "invoice", "--by", "legal")
