@@ -31,12 +31,12 @@
 //	GET    /v1/access                        subject   the access report (Art. 15)
 //	PATCH  /v1/records/{category}/{id}       subject   rectify personal fields (Art. 16)
 //	GET    /v1/export                        subject   the export zip (Art. 20), ?format=csv,json
-//	POST   /v1/erasure                       subject   an erasure request (Art. 17): 202, Location
+//	POST   /v1/erasure                       subject   an erasure request (Art. 17), body {}: 202, Location
 //	GET    /v1/requests/{id}                 subject   where a request stands
 //	GET    /v1/holds                         operator  active legal holds
 //	POST   /v1/holds                         operator  place a hold
 //	GET    /v1/holds/{id}                    operator  one hold
-//	POST   /v1/holds/{id}/release            operator  release a hold
+//	POST   /v1/holds/{id}/release            operator  release a hold, body {}
 //	GET    /v1/archives/{subject}/records    operator  read an archive as the appointed administrator
 //
 // # Identity
@@ -101,6 +101,14 @@
 // context.WithTimeout) ends the work and answers 503. Do not wrap the
 // handler in http.TimeoutHandler: it buffers the whole answer, the export
 // included.
+//
+// Every POST takes a JSON body, {} when there is nothing to say. A
+// cross-site form, or a fetch without CORS, cannot send application/json,
+// and PUT and DELETE cannot be sent cross-site without CORS at all, so a
+// host that authenticates by cookie is not open to another site making a
+// signed-in browser erase an account or release a hold. Do not allow
+// cross-origin requests to the handler with credentials from origins the
+// host does not trust.
 //
 // # Export
 //

@@ -34,7 +34,7 @@ type erasureAnswer struct {
 // completes it by calling Steward.Erase and Steward.Complete again.
 func (h *Handler) requestErasure(w http.ResponseWriter, r *http.Request, who identity) error {
 	var b struct{}
-	if err := decode(r, &b, true); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		return err
 	}
 	req, err := h.s.Receive(r.Context(), who.subject, privacy.RequestErasure)

@@ -62,7 +62,7 @@ func TestErasureRequestWithinTheRequest(t *testing.T) {
 	a := w.do(t, call{method: "PUT", path: "/v1/consents/newsletter", as: "alice", body: `{}`})
 	require.Equal(t, http.StatusOK, a.status)
 
-	a = w.do(t, call{method: "POST", path: "/v1/erasure", as: "alice", header: lang("nl")})
+	a = w.do(t, call{method: "POST", path: "/v1/erasure", as: "alice", body: `{}`, header: lang("nl")})
 	require.Equal(t, http.StatusAccepted, a.status, "%s", a.body)
 	assert.Equal(t, "nl", a.header.Get("Content-Language"))
 	var e erasureJSON
@@ -125,7 +125,7 @@ func TestErasureThatFailsLeavesTheRequestInProgress(t *testing.T) {
 	w := newWorld(t, &worldOptions{records: func(m *retention.MemoryStore) steward.Records {
 		return failingRecords{MemoryStore: m, after: 1, err: errors.New("disk full")}
 	}})
-	a := w.do(t, call{method: "POST", path: "/v1/erasure", as: "alice"})
+	a := w.do(t, call{method: "POST", path: "/v1/erasure", as: "alice", body: `{}`})
 	require.Equal(t, http.StatusAccepted, a.status, "%s", a.body)
 	var e erasureJSON
 	a.json(t, &e)

@@ -85,7 +85,7 @@ func Example() {
 	first, _ := bufio.NewReader(strings.NewReader(string(body))).ReadString('\n')
 	fmt.Print(resp.Header.Get("Content-Language"), ": ", first)
 
-	resp, body = send("POST", "/privacy/v1/erasure", "", "token-of-client-42")
+	resp, body = send("POST", "/privacy/v1/erasure", "{}", "token-of-client-42")
 	var erasure struct{ Request struct{ State string } }
 	_ = json.Unmarshal(body, &erasure)
 	fmt.Println(resp.Status, erasure.Request.State, strings.HasPrefix(resp.Header.Get("Location"), "requests/req-"))

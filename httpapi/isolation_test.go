@@ -103,7 +103,7 @@ func TestSubjectCanNeverReachAnotherSubjectsData(t *testing.T) {
 
 	// Last, the one attempt that changes anything: erasure naming bob
 	// erases alice.
-	a := w.do(t, call{method: "POST", path: "/v1/erasure?subject=bob", as: "alice"})
+	a := w.do(t, call{method: "POST", path: "/v1/erasure?subject=bob", as: "alice", body: `{}`})
 	require.Equal(t, http.StatusAccepted, a.status)
 	_, ok := w.recordOf(t, "contact", "c-alice")
 	assert.False(t, ok, "alice erased herself")

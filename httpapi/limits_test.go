@@ -145,3 +145,31 @@ func TestNoRequestValueIsEverEchoed(t *testing.T) {
 	}
 	assert.NotContains(t, w.logs.String(), "PROBE", "nor logged")
 }
+
+// A browser sends a cross-site form, or a fetch without CORS, with the
+// user's cookies but never with Content-Type application/json. Every POST
+// takes a JSON body, so no other site can make a signed-in browser erase an
+// account or release a hold. (PUT and DELETE cannot be sent cross-site
+// without CORS at all.)
+func TestCrossSiteRequestsCannotChangeAnything(t *testing.T) {
+	w := newWorld(t, nil)
+	for _, c := range []struct {
+		name  string
+		call  call
+		typ   string
+		ctype string
+	}{
+		{"an erasure form", call{method: "POST", path: "/v1/erasure", as: "alice", body: "confirm=yes", ctype: "application/x-www-form-urlencoded"}, httpapi.ProblemUnsupportedMediaType, ""},
+		{"an erasure as text", call{method: "POST", path: "/v1/erasure", as: "alice", body: "{}", ctype: "text/plain"}, httpapi.ProblemUnsupportedMediaType, ""},
+		{"an erasure without a body", call{method: "POST", path: "/v1/erasure", as: "alice"}, httpapi.ProblemMalformed, ""},
+		{"a release without a body", call{method: "POST", path: "/v1/holds/h/release", staff: "legal"}, httpapi.ProblemMalformed, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := w.do(t, c.call)
+			require.GreaterOrEqual(t, a.status, 400)
+			assert.Equal(t, c.typ, a.problem(t).Type)
+		})
+	}
+	_, ok := w.recordOf(t, "contact", "c-alice")
+	assert.True(t, ok, "nothing was erased")
+}

@@ -98,7 +98,7 @@ func (h *Handler) getHold(w http.ResponseWriter, r *http.Request, _ identity) er
 // hold is kept, released, as the audit trail's counterpart.
 func (h *Handler) releaseHold(w http.ResponseWriter, r *http.Request, who identity) error {
 	var b struct{}
-	if err := decode(r, &b, true); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		return err
 	}
 	hold, err := h.s.Holds().Release(r.Context(), r.PathValue("id"), who.actor)

@@ -57,7 +57,7 @@ func TestOperatorPlacesAndReleasesHolds(t *testing.T) {
 	a = w.do(t, call{method: "GET", path: "/v1/holds/h-claim-7", staff: "legal-ben"})
 	require.Equal(t, http.StatusOK, a.status)
 
-	a = w.do(t, call{method: "POST", path: "/v1/holds/h-claim-7/release", staff: "legal-ben"})
+	a = w.do(t, call{method: "POST", path: "/v1/holds/h-claim-7/release", body: `{}`, staff: "legal-ben"})
 	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 	a.json(t, &h)
 	assert.False(t, h.Active)
@@ -79,9 +79,9 @@ func TestOperatorPlacesAndReleasesHolds(t *testing.T) {
 		status int
 		typ    string
 	}{
-		{"releasing a released hold is a conflict", call{method: "POST", path: "/v1/holds/h-claim-7/release"}, 409, httpapi.ProblemConflict},
+		{"releasing a released hold is a conflict", call{method: "POST", path: "/v1/holds/h-claim-7/release", body: `{}`}, 409, httpapi.ProblemConflict},
 		{"an unknown hold is not found", call{method: "GET", path: "/v1/holds/h-none"}, 404, httpapi.ProblemNotFound},
-		{"releasing an unknown hold is not found", call{method: "POST", path: "/v1/holds/h-none/release"}, 404, httpapi.ProblemNotFound},
+		{"releasing an unknown hold is not found", call{method: "POST", path: "/v1/holds/h-none/release", body: `{}`}, 404, httpapi.ProblemNotFound},
 		{"a hold ID in use is a conflict", call{method: "POST", path: "/v1/holds", body: `{"id":"h-subject","matter":"m","ground":"law","scope":{"kind":"category","category":"invoice"}}`}, 409, httpapi.ProblemConflict},
 		{"an unknown ground is invalid", call{method: "POST", path: "/v1/holds", body: `{"id":"h-2","matter":"m","ground":"whim","scope":{"kind":"category","category":"invoice"}}`}, 422, httpapi.ProblemInvalid},
 		{"an unknown scope kind is invalid", call{method: "POST", path: "/v1/holds", body: `{"id":"h-2","matter":"m","ground":"law","scope":{"kind":"planet"}}`}, 422, httpapi.ProblemInvalid},
