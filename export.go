@@ -39,7 +39,11 @@ func (s *Steward) Export(ctx context.Context, subject privacy.SubjectID, w io.Wr
 	}
 	t := s.texts(lang)
 	now := s.clock.Now()
+	// One index line per category, date and basis, counting its records:
+	// records arrive grouped by category, and within one a few dates cover
+	// them all, so this stays small however many records are exported.
 	var kept []export.Kept
+	keptAt := map[export.Kept]int{}
 	o.Clock = s.clock
 	o.Kept = func(yield func(export.Kept, error) bool) {
 		for _, k := range kept {
@@ -70,7 +74,14 @@ func (s *Steward) Export(ctx context.Context, subject privacy.SubjectID, w io.Wr
 					err = kerr
 					break
 				}
-				kept = append(kept, k)
+				k.ID = ""
+				if i, ok := keptAt[k]; ok {
+					kept[i].Records++
+				} else {
+					keptAt[k] = len(kept)
+					k.Records = 1
+					kept = append(kept, k)
+				}
 				if !yield(r, nil) {
 					return
 				}

@@ -183,7 +183,15 @@ func (s *Steward) Request(ctx context.Context, subject privacy.SubjectID, id str
 	if err == nil && r.Subject != subject {
 		err = &privacy.Error{Op: "steward.Request", Msg: "no request " + id, Err: privacy.ErrNotFound}
 	}
-	return r, wrap("steward.Request", err)
+	if err != nil {
+		return Request{}, wrap("steward.Request", err)
+	}
+	return r, nil
+}
+
+// Requests yields the subject's requests in order of receipt.
+func (s *Steward) Requests(ctx context.Context, subject privacy.SubjectID) iter.Seq2[Request, error] {
+	return s.requests.BySubject(ctx, subject)
 }
 
 // Extend extends the request's deadline once, by one or two months, with a

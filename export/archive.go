@@ -65,8 +65,10 @@ type ArchiveOptions struct {
 // out.
 type Kept struct {
 	Category privacy.Category
-	// ID names one record; empty means every record of the category.
-	ID string
+	// ID names one record. Empty, the line covers Records records of the
+	// category, or every record of it when Records is zero.
+	ID      string
+	Records int64
 	// Until is when the data may be deleted, shown in its own time zone.
 	// Zero means there is no end date yet, as under a legal hold.
 	Until time.Time

@@ -120,7 +120,10 @@ func (a *Archive) writeIndex() (*ManifestFile, error) {
 				}
 			}
 			row := keptRow{Category: l.category(string(k.Category)), Record: k.ID, Basis: k.Basis}
-			if row.Record == "" {
+			switch {
+			case row.Record == "" && k.Records > 0:
+				row.Record = l.text("index.count", k.Records)
+			case row.Record == "":
 				row.Record = l.text("index.all")
 			}
 			if k.Until.IsZero() {

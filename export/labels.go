@@ -59,6 +59,7 @@ func texts() map[string][2]string {
 		"index.until":       {"Kept until", "Bewaard tot"},
 		"index.basis":       {"Reason", "Grondslag"},
 		"index.all":         {"all records", "alle records"},
+		"index.count":       {"%d records", "%d records"},
 		"index.noend":       {"no end date yet", "nog geen einddatum"},
 		"index.incomplete":  {"This export is incomplete: an error occurred while it was made. Please ask for a new export.", "Deze export is onvolledig: er ging iets mis bij het maken ervan. Vraag alstublieft een nieuwe export aan."},
 		"index.defended":    {"Text cells in the CSV and Excel files that begin with =, +, -, @ or a control character start with an extra apostrophe ('), so that spreadsheet programs do not run them as formulas.", "Tekstcellen in de CSV- en Excel-bestanden die beginnen met =, +, -, @ of een stuurteken, beginnen met een extra apostrof ('), zodat rekenprogramma's ze niet als formule uitvoeren."},
