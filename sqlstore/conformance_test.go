@@ -31,12 +31,17 @@ func harness(open func(t testing.TB) *sqlstore.Store) storetest.Harness {
 func TestConformance(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
 			storetest.Run(t, harness(func(t testing.TB) *sqlstore.Store { return open(t, d.dsn(t)) }))
 		})
 	}
 	// An in-memory SQLite database has one connection: the suites also
 	// check that no iterator keeps it while the caller works.
 	t.Run("SQLite in memory", func(t *testing.T) {
+		if raceEnabled {
+			t.Skip("the in-memory database runs the same SQL as the file: checked without -race, where it is fast")
+		}
+		t.Parallel()
 		storetest.Run(t, harness(func(t testing.TB) *sqlstore.Store {
 			s, err := sqlstore.Open(context.Background(), ":memory:", nil)
 			require.NoError(t, err)

@@ -58,7 +58,11 @@ func explainStore(t *testing.T, d Dialect) *Store {
 	t.Cleanup(func() { s.Close() })
 	made := time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC)
 	var recs []privacy.Record
-	for i := range 20000 {
+	n := 20000
+	if d == SQLite {
+		n = 5000 // SQLite plans by the index whatever the size; PostgreSQL by its statistics
+	}
+	for i := range n {
 		recs = append(recs, privacy.Record{
 			Ref: privacy.Ref{Category: "invoice", ID: fmt.Sprintf("%07d", i)}, Subject: privacy.SubjectID(fmt.Sprintf("client-%05d", i/50)),
 			Created: made, Fields: []privacy.Field{{Name: "amount", Value: int64(i)}, {Name: "name", Value: "Jan", Class: privacy.Personal}},
@@ -69,7 +73,7 @@ func explainStore(t *testing.T, d Dialect) *Store {
 		h := retention.Hold{ID: fmt.Sprintf("h%04d", k), Matter: "m", Ground: retention.GroundLaw, PlacedBy: "legal", PlacedAt: made,
 			Scope: retention.SubjectScope(privacy.SubjectID(fmt.Sprintf("client-%05d", k%400)))}
 		if k%10 == 0 {
-			h.Scope = retention.RecordScope(recs[k*7].Ref)
+			h.Scope = retention.RecordScope(recs[(k*7)%n].Ref)
 		}
 		require.NoError(t, s.Put(ctx, h))
 		if k%3 == 0 {

@@ -78,6 +78,9 @@ func Migrate(ctx context.Context, db *sql.DB, dialect Dialect) error {
 		return &privacy.Error{Op: op, Err: err}
 	}
 	if dialect == SQLite {
+		if err := checkSQLite(ctx, db); err != nil {
+			return fail(ctx, op, err)
+		}
 		// Outside a transaction, so that the write lock statement below has
 		// its table; IF NOT EXISTS makes a race between two processes
 		// harmless.
@@ -170,6 +173,32 @@ func checkSchema(ctx context.Context, db *sql.DB, d Dialect) error {
 	if v != len(ms) {
 		return &privacy.Error{Op: "sqlstore.New", Err: privacy.ErrConflict,
 			Msg: fmt.Sprintf("the database schema is at version %d, this package needs %d (run Migrate)", v, len(ms))}
+	}
+	return nil
+}
+
+// checkSQLite refuses a SQLite database on which writers would fail rather
+// than wait: one in a rollback journal mode (where a commit waits for
+// readers to finish) whose connections have no busy timeout. In WAL mode a
+// commit never waits, and the store itself retries taking the write lock.
+func checkSQLite(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var mode string
+	var timeout int
+	if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return err
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil {
+		return err
+	}
+	if mode = strings.ToLower(mode); mode != "wal" && mode != "memory" && timeout == 0 {
+		return &privacy.Error{Op: "sqlstore", Err: privacy.ErrInvalid, Msg: fmt.Sprintf(
+			"the SQLite database is in %s journal mode without a busy timeout, so concurrent writers would fail: "+
+				"open it with _pragma=journal_mode(wal) or _pragma=busy_timeout(10000), as Open does", mode)}
 	}
 	return nil
 }

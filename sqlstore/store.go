@@ -87,7 +87,9 @@ var (
 //
 // For SQLite, open db with a busy timeout and WAL, as [Open] does (for
 // example "file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)"),
-// and for an in-memory database limit db to one connection.
+// and for an in-memory database limit db to one connection. A database in a
+// rollback journal mode without a busy timeout, on which concurrent writers
+// would fail instead of waiting, is refused with privacy.ErrInvalid.
 func New(ctx context.Context, db *sql.DB, dialect Dialect, opts *Options) (*Store, error) {
 	const op = "sqlstore.New"
 	if db == nil || !dialect.valid() {

@@ -75,7 +75,7 @@ func TestSweepersAndHoldsConcurrently(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			n := 20000
-			if testing.Short() {
+			if testing.Short() || raceEnabled && d.name == "SQLite" {
 				n = 5000
 			}
 			ctx := context.Background()
@@ -201,7 +201,10 @@ func TestCancelledSweep(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			ctx := context.Background()
 			s := open(t, d.dsn(t))
-			const n = 6000
+			n := 6000
+			if raceEnabled && d.name == "SQLite" {
+				n = 3000
+			}
 			all := loadMixed(t, s, n)
 			sw := newSweeper(t, s, "invoice", "order")
 
