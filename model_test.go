@@ -22,7 +22,7 @@ import (
 )
 
 var (
-	modelSequences = flag.Int("model.sequences", 1500, "random lifecycles the model-based test runs per store")
+	modelSequences = flag.Int("model.sequences", 3000, "random lifecycles the model-based test runs per store")
 	modelSteps     = flag.Int("model.steps", 40, "operations per lifecycle")
 	modelSeed      = flag.Uint64("model.seed", 0, "run only the lifecycle with this seed (printed by a failure)")
 	modelSQLite    = flag.Int("model.sqlite", 300, "random lifecycles the model-based test runs on SQLite")
