@@ -167,6 +167,11 @@ UPDATE audit_head SET seq = $13, hash = $14 WHERE id = 1`,
 // parameters each, well under SQLite's limit of 32,766.
 const sqliteEventRows = 200
 
+// insertEventsSQLite inserts n events, given as 12n arguments.
+func insertEventsSQLite(n int) string {
+	return bind(SQLite, `INSERT INTO audit (`+eventColumns+`) VALUES `+placeholders(n, 12, 0))
+}
+
 func (s *Store) insertEventsSQLite(ctx context.Context, tx *sql.Tx, events []privacy.Event, head privacy.Head) error {
 	args := make([]any, 0, 12*min(len(events), sqliteEventRows))
 	for chunk := range slices.Chunk(events, sqliteEventRows) {
@@ -176,8 +181,7 @@ func (s *Store) insertEventsSQLite(ctx context.Context, tx *sql.Tx, events []pri
 			args = append(args, int64(e.Seq), e.Time.UnixMicro(), string(e.Action), e.Actor, string(e.Subject),
 				string(e.Ref.Category), e.Ref.ID, e.Object, e.Count, e.Reason, e.Prev[:], e.Hash[:])
 		}
-		query := bind(SQLite, `INSERT INTO audit (`+eventColumns+`) VALUES `+placeholders(len(chunk), 12, 0))
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		if _, err := s.execSQLite(ctx, tx, insertEventsSQLite(len(chunk)), args); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,7 +140,14 @@ func newBenchDB(b *testing.B, dialect string, n int) *benchDB {
 		dir := b.TempDir()
 		db.template, db.dsn = filepath.Join(dir, "template.db"), filepath.Join(dir, "run.db")
 	} else {
-		db.dsn = postgresSchema(b)
+		// The server's own synchronous_commit, not the tests' "off": a
+		// page's commit waits for the disk, as it does in production.
+		u, err := url.Parse(postgresSchema(b))
+		require.NoError(b, err)
+		q := u.Query()
+		q.Del("synchronous_commit")
+		u.RawQuery = q.Encode()
+		db.dsn = u.String()
 	}
 	start := time.Now()
 	s, err := sqlstore.Open(ctx, dsnOr(db.template, db.dsn), nil)

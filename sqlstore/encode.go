@@ -89,11 +89,26 @@ func appendStr(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// decodeBody sets r's Events and Fields from b. Events is nil when the record
-// has none. Field and event names are taken from names, and added to it, so
-// that the records of a page share them; names may be nil.
-func decodeBody(b []byte, r *privacy.Record, names map[string]string) error {
-	d := bodyDecoder{b: b, names: names}
+// fieldSlab hands out the Fields of the records of one page from shared
+// backing arrays, one allocation for many records. Each record's slice has
+// its own capacity, so appending to one never reaches its neighbour.
+type fieldSlab []privacy.Field
+
+func (f *fieldSlab) take(n int) []privacy.Field {
+	if cap(*f)-len(*f) < n {
+		*f = make([]privacy.Field, 0, max(n, 512))
+	}
+	k := len(*f)
+	*f = (*f)[:k+n]
+	return (*f)[k : k+n : k+n]
+}
+
+// decodeBody sets r's Events and Fields from b. Events is nil when the
+// record has none. Every string of the record (names and values) is a piece
+// of one copy of b, so a record costs one string allocation; Fields come
+// from slab when it is not nil.
+func decodeBody(b []byte, r *privacy.Record, slab *fieldSlab) error {
+	d := bodyDecoder{b: b, s: string(b)}
 	if v := d.u8(); v != bodyVersion {
 		return fmt.Errorf("%w: version %d", errBody, v)
 	}
@@ -101,16 +116,20 @@ func decodeBody(b []byte, r *privacy.Record, names map[string]string) error {
 	if n > 0 {
 		r.Events = make(map[string]time.Time, n)
 		for range n {
-			name := d.name()
+			name := d.str()
 			r.Events[name] = time.UnixMicro(d.varint()).UTC()
 		}
 	}
 	n = d.count()
 	if n > 0 {
-		r.Fields = make([]privacy.Field, n)
+		if slab != nil {
+			r.Fields = slab.take(n)
+		} else {
+			r.Fields = make([]privacy.Field, n)
+		}
 		for i := range r.Fields {
 			f := &r.Fields[i]
-			f.Name = d.name()
+			f.Name = d.str()
 			f.Class = privacy.Class(d.u8())
 			switch k := d.u8(); k {
 			case kindNil:
@@ -131,54 +150,55 @@ func decodeBody(b []byte, r *privacy.Record, names map[string]string) error {
 			}
 		}
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%w: %d trailing bytes", errBody, len(d.b))
+	if d.err == nil && d.i < len(d.b) {
+		d.err = fmt.Errorf("%w: %d trailing bytes", errBody, len(d.b)-d.i)
 	}
 	return d.err
 }
 
-// bodyDecoder reads a body; after the first error every read returns a zero
-// value and err keeps that error.
+// bodyDecoder reads a body from offset i of b; s is the same bytes as a
+// string, which strings are cut from. After the first error every read
+// returns a zero value and err keeps that error.
 type bodyDecoder struct {
-	b     []byte
-	err   error
-	names map[string]string
+	b   []byte
+	s   string
+	i   int
+	err error
 }
 
 func (d *bodyDecoder) fail(what string) {
 	if d.err == nil {
 		d.err = fmt.Errorf("%w: truncated %s", errBody, what)
 	}
-	d.b = nil
+	d.i = len(d.b)
 }
 
 func (d *bodyDecoder) u8() byte {
-	if len(d.b) < 1 {
+	if d.i >= len(d.b) {
 		d.fail("byte")
 		return 0
 	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
+	d.i++
+	return d.b[d.i-1]
 }
 
 func (d *bodyDecoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
+	v, n := binary.Uvarint(d.b[d.i:])
 	if n <= 0 {
 		d.fail("number")
 		return 0
 	}
-	d.b = d.b[n:]
+	d.i += n
 	return v
 }
 
 func (d *bodyDecoder) varint() int64 {
-	v, n := binary.Varint(d.b)
+	v, n := binary.Varint(d.b[d.i:])
 	if n <= 0 {
 		d.fail("number")
 		return 0
 	}
-	d.b = d.b[n:]
+	d.i += n
 	return v
 }
 
@@ -186,7 +206,7 @@ func (d *bodyDecoder) varint() int64 {
 // corrupt count cannot make the decoder allocate more than the body holds.
 func (d *bodyDecoder) count() int {
 	n := d.uvarint()
-	if n > uint64(len(d.b)) {
+	if n > uint64(len(d.b)-d.i) {
 		d.fail("count")
 		return 0
 	}
@@ -195,44 +215,21 @@ func (d *bodyDecoder) count() int {
 
 func (d *bodyDecoder) str() string {
 	n := d.uvarint()
-	if n > uint64(len(d.b)) {
+	if n > uint64(len(d.b)-d.i) {
 		d.fail("string")
 		return ""
 	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
+	s := d.s[d.i : d.i+int(n)]
+	d.i += int(n)
 	return s
 }
-
-// name reads a string that many records share.
-func (d *bodyDecoder) name() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail("string")
-		return ""
-	}
-	b := d.b[:n]
-	d.b = d.b[n:]
-	if s, ok := d.names[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if d.names != nil && len(d.names) < maxNames {
-		d.names[s] = s
-	}
-	return s
-}
-
-// maxNames bounds the names a page shares, for records whose field names
-// are all different.
-const maxNames = 1024
 
 func (d *bodyDecoder) u64() uint64 {
-	if len(d.b) < 8 {
+	if len(d.b)-d.i < 8 {
 		d.fail("float")
 		return 0
 	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
+	v := binary.LittleEndian.Uint64(d.b[d.i:])
+	d.i += 8
 	return v
 }

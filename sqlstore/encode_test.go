@@ -44,7 +44,7 @@ func bodyRecord() privacy.Record {
 func TestBodyRoundTrip(t *testing.T) {
 	want := bodyRecord()
 	var got privacy.Record
-	require.NoError(t, decodeBody(appendBody(nil, &want), &got, map[string]string{}))
+	require.NoError(t, decodeBody(appendBody(nil, &want), &got, nil))
 	exact := cmp.Options{
 		cmp.Comparer(func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }),
 		cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),
@@ -96,7 +96,8 @@ func FuzzDecodeBody(f *testing.F) {
 	f.Add([]byte{1, 255, 255, 255, 255, 15})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var got privacy.Record
-		if err := decodeBody(b, &got, map[string]string{}); err != nil {
+		var slab fieldSlab
+		if err := decodeBody(b, &got, &slab); err != nil {
 			if !errors.Is(err, errBody) {
 				t.Fatalf("error %v does not wrap errBody", err)
 			}

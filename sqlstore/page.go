@@ -51,7 +51,7 @@ func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
 		if err != nil {
 			return err
 		}
-		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, size), bind(s.dialect, pageQuery+s.q.forUpdateSkipLocked),
+		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, min(size, 4096)), bind(s.dialect, pageQuery+s.q.forUpdateSkipLocked),
 			string(after.Category), after.ID, size)
 		if err != nil || len(page) == 0 {
 			return err
@@ -117,7 +117,7 @@ func (s *Store) deleteRecords(ctx context.Context, tx *sql.Tx, refs []privacy.Re
 			for _, ref := range chunk {
 				args = append(args, string(ref.Category), ref.ID)
 			}
-			res, err := tx.ExecContext(ctx, deleteSQLite(len(chunk)), args...)
+			res, err := s.execSQLite(ctx, tx, deleteSQLite(len(chunk)), args)
 			if err != nil {
 				return err
 			}

@@ -80,8 +80,13 @@ func (s *Store) putRecords(ctx context.Context, tx *sql.Tx, recs []privacy.Recor
 		if rows == 0 {
 			continue
 		}
-		query := bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(rows, 6, 0)+upsertRecord)
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		var err error
+		if s.dialect == SQLite {
+			_, err = s.execSQLite(ctx, tx, upsertRecordsSQLite(rows), args)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(rows, 6, 0)+upsertRecord, args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -90,6 +95,11 @@ func (s *Store) putRecords(ctx context.Context, tx *sql.Tx, recs []privacy.Recor
 
 // putRecordsRows is how many records one INSERT of PutRecords carries.
 const putRecordsRows = 500
+
+// upsertRecordsSQLite stores n records, given as 6n arguments.
+func upsertRecordsSQLite(n int) string {
+	return bind(SQLite, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(n, 6, 0)+upsertRecord)
+}
 
 const upsertRecord = `
 ON CONFLICT (category, id) DO UPDATE SET subject = excluded.subject, created = excluded.created,
@@ -121,8 +131,8 @@ func (s *Store) getRecord(ctx context.Context, q rowQuerier, ref privacy.Ref, lo
 }
 
 // recordReader reads rows of recordColumns. The records it reads share the
-// strings that repeat among them: the category, the subject of consecutive
-// records, and field and event names.
+// strings that repeat among them (the category, the subject of consecutive
+// records) and the backing arrays of their fields.
 type recordReader struct {
 	category, id, subject, body sql.RawBytes
 	created                     dbTime
@@ -130,7 +140,7 @@ type recordReader struct {
 
 	lastCategory privacy.Category
 	lastSubject  privacy.SubjectID
-	names        map[string]string
+	fields       fieldSlab
 }
 
 func (rr *recordReader) scan(rows *sql.Rows, r *privacy.Record) error {
@@ -147,10 +157,7 @@ func (rr *recordReader) scan(rows *sql.Rows, r *privacy.Record) error {
 	}
 	*r = privacy.Record{Ref: privacy.Ref{Category: rr.lastCategory, ID: string(rr.id)}, Subject: rr.lastSubject,
 		Created: rr.created.t, Restricted: rr.restricted}
-	if rr.names == nil {
-		rr.names = make(map[string]string)
-	}
-	if err := decodeBody(rr.body, r, rr.names); err != nil {
+	if err := decodeBody(rr.body, r, &rr.fields); err != nil {
 		return &privacy.Error{Op: "sqlstore", Ref: r.Ref, Msg: "reading the stored record", Err: err}
 	}
 	return nil

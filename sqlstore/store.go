@@ -70,6 +70,10 @@ type Store struct {
 
 	// holds caches the active holds for sweeps, keyed by holds_version.
 	holds atomic.Pointer[holdIndex]
+	// prepared are SQLite's statements with many parameters, prepared once:
+	// the driver parses a statement's text at every Exec otherwise.
+	// (PostgreSQL's driver keeps its own cache of prepared statements.)
+	prepared map[string]*sql.Stmt
 }
 
 var (
@@ -106,7 +110,22 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts *Options) (*Stor
 	} else if err := Migrate(ctx, db, dialect); err != nil {
 		return nil, fail(ctx, op, err)
 	}
-	return &Store{db: db, dialect: dialect, q: newQueries(dialect)}, nil
+	s := &Store{db: db, dialect: dialect, q: newQueries(dialect)}
+	if dialect == SQLite {
+		// Prepared now, while no transaction holds the connection of an
+		// in-memory database; a transaction prepares them again on its own
+		// connection when it has to.
+		s.prepared = map[string]*sql.Stmt{}
+		for _, q := range []string{insertEventsSQLite(sqliteEventRows), deleteSQLite(sqliteDeleteRows), upsertRecordsSQLite(putRecordsRows)} {
+			st, err := db.PrepareContext(ctx, q)
+			if err != nil {
+				s.Close()
+				return nil, fail(ctx, op, err)
+			}
+			s.prepared[q] = st
+		}
+	}
+	return s, nil
 }
 
 // Open opens the database dsn names and returns a store over it, as [New].
@@ -238,6 +257,9 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Close closes the database if [Open] opened it; a store from [New] leaves
 // the host's database open.
 func (s *Store) Close() error {
+	for _, st := range s.prepared {
+		st.Close()
+	}
 	if !s.owned {
 		return nil
 	}

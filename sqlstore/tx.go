@@ -45,6 +45,14 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	return res, err
 }
 
+// execSQLite runs query in tx, through its prepared statement if it has one.
+func (s *Store) execSQLite(ctx context.Context, tx *sql.Tx, query string, args []any) (sql.Result, error) {
+	if st, ok := s.prepared[query]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
 func writeTx(ctx context.Context, db *sql.DB, d Dialect, lock string, fn func(tx *sql.Tx) error) error {
 	tx, err := beginWrite(ctx, db, d, lock)
 	if err != nil {
