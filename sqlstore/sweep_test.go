@@ -114,16 +114,25 @@ func TestSweepersAndHoldsConcurrently(t *testing.T) {
 				mu      sync.Mutex
 				reports []retention.Report
 				done    = make(chan struct{})
+				placed  atomic.Int32 // holds placed by the placer
+				idle    atomic.Bool  // the placer has placed them all
 			)
+			// After each page a sweeper waits for the placer to place two
+			// more holds, so that holds land between pages as well as
+			// during them, however fast either side runs.
+			pause := func(retention.Progress) {
+				target := placed.Load() + 2
+				for deadline := time.Now().Add(2 * time.Second); placed.Load() < target && !idle.Load() && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+			}
 			for _, s := range stores {
 				wg.Go(func() {
 					sw, err := retention.NewSweeper(s, s, policy, &retention.SweeperOptions{Clock: privacy.NewSettableClock(sweepDay), Audit: s.AuditLog()})
 					if !assert.NoError(t, err) {
 						return
 					}
-					// A pause after each page spreads the sweeps out, so
-					// that holds land between pages as well as during them.
-					rep, err := sw.Execute(ctx, &retention.ExecuteOptions{Progress: func(retention.Progress) { time.Sleep(15 * time.Millisecond) }})
+					rep, err := sw.Execute(ctx, &retention.ExecuteOptions{Progress: pause})
 					assert.NoError(t, err)
 					mu.Lock()
 					reports = append(reports, rep)
@@ -135,9 +144,11 @@ func TestSweepersAndHoldsConcurrently(t *testing.T) {
 			var during atomic.Int32
 			var placer sync.WaitGroup
 			placer.Go(func() {
+				defer idle.Store(true)
 				for _, h := range toPlace[20:] {
 					_, err := holds.Place(ctx, h)
 					assert.NoError(t, err)
+					placed.Add(1)
 					select {
 					case <-done:
 					default:
