@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"iter"
+	"math"
 	"slices"
 	"time"
 
@@ -44,6 +45,9 @@ func (l *auditLog) Events(ctx context.Context, after uint64) iter.Seq2[privacy.E
 	const op = "sqlstore.AuditLog.Events"
 	query := bind(l.s.dialect, `SELECT `+eventColumns+` FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2`)
 	return func(yield func(privacy.Event, error) bool) {
+		if after > math.MaxInt64 {
+			after = math.MaxInt64 // no stored sequence number is higher
+		}
 		page := make([]privacy.Event, 0, eventsPage)
 		for {
 			if err := ctx.Err(); err != nil {
