@@ -39,15 +39,18 @@ func benchSetup(b *testing.B) int {
 func placeBenchHolds(b *testing.B, s *sqlstore.Store, n int) map[privacy.SubjectID]bool {
 	ctx := context.Background()
 	subjects := n / perSubject
+	// Every stride-th subject is held: spread over all of them, and never
+	// all of them, however few records there are.
+	stride := max(subjects/(benchHolds-10), 2)
 	held := map[privacy.SubjectID]bool{}
 	for k := range benchHolds {
 		h := retention.Hold{ID: fmt.Sprintf("hold-%04d", k), Matter: "matter", Ground: retention.GroundLegalClaim, PlacedBy: "legal", PlacedAt: sweepDay}
 		if k < benchHolds-10 {
-			i := k * subjects / (benchHolds - 10) * perSubject
+			i := k * stride % subjects * perSubject
 			h.Scope = retention.SubjectScope(fixtureSubject(i))
 			held[fixtureSubject(i)] = true
 		} else {
-			i := ((k-benchHolds+10)*subjects/10+7)*perSubject + 10
+			i := ((k-benchHolds+10)*subjects/10+1)%subjects*perSubject + 10
 			h.Scope = retention.RecordScope(fixtureRef(i))
 			held[fixtureSubject(i)] = true
 		}
