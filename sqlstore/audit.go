@@ -173,7 +173,7 @@ const sqliteEventRows = 200
 
 // insertEventsSQLite inserts n events, given as 12n arguments.
 func insertEventsSQLite(n int) string {
-	return bind(SQLite, `INSERT INTO audit (`+eventColumns+`) VALUES `+placeholders(n, 12, 0))
+	return bind(SQLite, `INSERT INTO audit (`+eventColumns+`) VALUES `+placeholders(n, 12))
 }
 
 func (s *Store) insertEventsSQLite(ctx context.Context, tx *sql.Tx, events []privacy.Event, head privacy.Head) error {
@@ -185,7 +185,7 @@ func (s *Store) insertEventsSQLite(ctx context.Context, tx *sql.Tx, events []pri
 			args = append(args, int64(e.Seq), e.Time.UnixMicro(), string(e.Action), e.Actor, string(e.Subject),
 				string(e.Ref.Category), e.Ref.ID, e.Object, e.Count, e.Reason, e.Prev[:], e.Hash[:])
 		}
-		if _, err := s.execSQLite(ctx, tx, insertEventsSQLite(len(chunk)), args); err != nil {
+		if _, err := s.execIn(ctx, tx, insertEventsSQLite(len(chunk)), args); err != nil {
 			return err
 		}
 	}

@@ -389,7 +389,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
 		for i, sub := range o.Scope.Subjects {
 			args = append(args, int64(o.ID), i, string(sub))
 		}
-		_, err = tx.ExecContext(ctx, bind(s.dialect, `INSERT INTO order_subjects (order_id, position, subject) VALUES `+placeholders(len(o.Scope.Subjects), 3, 0)), args...)
+		_, err = tx.ExecContext(ctx, bind(s.dialect, `INSERT INTO order_subjects (order_id, position, subject) VALUES `+placeholders(len(o.Scope.Subjects), 3)), args...)
 		return err
 	})
 	if err != nil {

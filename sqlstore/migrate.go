@@ -94,7 +94,7 @@ func Migrate(ctx context.Context, db *sql.DB, dialect Dialect) error {
 	}
 	for {
 		done := false
-		err := writeTx(ctx, db, dialect, sqliteWriteLock, func(tx *sql.Tx) error {
+		err := writeTx(ctx, db, dialect, func(tx *sql.Tx) error {
 			if dialect == PostgreSQL {
 				// Two processes creating the same table at once fail on a
 				// unique index of the catalogue: take the lock first. The
@@ -201,21 +201,4 @@ func checkSQLite(ctx context.Context, db *sql.DB) error {
 				"open it with _pragma=journal_mode(wal) or _pragma=busy_timeout(10000), as Open does", mode)}
 	}
 	return nil
-}
-
-// retryBusy runs fn until it does not fail with SQLITE_BUSY, for a
-// statement outside a transaction on a database without a busy timeout.
-func retryBusy(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(lockPatience)
-	for {
-		err := fn()
-		if err == nil || !isBusy(err) || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
 }

@@ -117,7 +117,7 @@ func (s *Store) deleteRecords(ctx context.Context, tx *sql.Tx, refs []privacy.Re
 			for _, ref := range chunk {
 				args = append(args, string(ref.Category), ref.ID)
 			}
-			res, err := s.execSQLite(ctx, tx, deleteSQLite(len(chunk)), args)
+			res, err := s.execIn(ctx, tx, deleteSQLite(len(chunk)), args)
 			if err != nil {
 				return err
 			}
@@ -159,7 +159,7 @@ const (
 
 // deleteSQLite deletes n refs, given as 2n arguments.
 func deleteSQLite(n int) string {
-	return bind(SQLite, `DELETE FROM records WHERE (category, id) IN (VALUES `+placeholders(n, 2, 0)+`)`)
+	return bind(SQLite, `DELETE FROM records WHERE (category, id) IN (VALUES `+placeholders(n, 2)+`)`)
 }
 
 // EraseSubject changes one subject's records as an erasure decides, in one

@@ -27,11 +27,6 @@ func (s *Store) PutRecord(ctx context.Context, r privacy.Record) error {
 	return fail(ctx, op, err)
 }
 
-func (s *Store) putRecord(ctx context.Context, tx *sql.Tx, r *privacy.Record) error {
-	_, err := tx.ExecContext(ctx, s.putRecordQuery(), s.putRecordArgs(r)...)
-	return err
-}
-
 func (s *Store) putRecordQuery() string {
 	return bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`+upsertRecord)
 }
@@ -80,13 +75,7 @@ func (s *Store) putRecords(ctx context.Context, tx *sql.Tx, recs []privacy.Recor
 		if rows == 0 {
 			continue
 		}
-		var err error
-		if s.dialect == SQLite {
-			_, err = s.execSQLite(ctx, tx, upsertRecordsSQLite(rows), args)
-		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(rows, 6, 0)+upsertRecord, args...)
-		}
-		if err != nil {
+		if _, err := s.execIn(ctx, tx, upsertRecords(s.dialect, rows), args); err != nil {
 			return err
 		}
 	}
@@ -96,9 +85,9 @@ func (s *Store) putRecords(ctx context.Context, tx *sql.Tx, recs []privacy.Recor
 // putRecordsRows is how many records one INSERT of PutRecords carries.
 const putRecordsRows = 500
 
-// upsertRecordsSQLite stores n records, given as 6n arguments.
-func upsertRecordsSQLite(n int) string {
-	return bind(SQLite, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(n, 6, 0)+upsertRecord)
+// upsertRecords stores n records, given as 6n arguments.
+func upsertRecords(d Dialect, n int) string {
+	return bind(d, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(n, 6)+upsertRecord)
 }
 
 const upsertRecord = `
@@ -267,7 +256,7 @@ func (s *Store) Update(ctx context.Context, next privacy.Record, check retention
 		return err
 	}
 	return s.change(ctx, "sqlstore.Store.Update", next.Ref, check, func(tx *sql.Tx) error {
-		if err := s.putRecord(ctx, tx, &next); err != nil {
+		if err := s.putRecords(ctx, tx, []privacy.Record{next}); err != nil {
 			return err
 		}
 		_, err := s.appendEvents(ctx, tx, []privacy.Event{event})

@@ -110,9 +110,9 @@ func newQueries(d Dialect) *queries {
 	return &queries{}
 }
 
-// placeholders returns "($k+1, ..., $k+cols), (...)" for rows rows of cols
-// columns, numbered from k+1, for a multi-row VALUES list.
-func placeholders(rows, cols, k int) string {
+// placeholders returns "($1, ..., $cols), (...)" for rows rows of cols
+// columns, for a multi-row VALUES list.
+func placeholders(rows, cols int) string {
 	var b strings.Builder
 	b.Grow(rows * cols * 6)
 	for r := range rows {
@@ -124,7 +124,7 @@ func placeholders(rows, cols, k int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "$%d", k+r*cols+c+1)
+			fmt.Fprintf(&b, "$%d", r*cols+c+1)
 		}
 		b.WriteByte(')')
 	}

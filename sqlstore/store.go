@@ -116,7 +116,7 @@ func New(ctx context.Context, db *sql.DB, dialect Dialect, opts *Options) (*Stor
 		// in-memory database; a transaction prepares them again on its own
 		// connection when it has to.
 		s.prepared = map[string]*sql.Stmt{}
-		for _, q := range []string{insertEventsSQLite(sqliteEventRows), deleteSQLite(sqliteDeleteRows), upsertRecordsSQLite(putRecordsRows)} {
+		for _, q := range []string{insertEventsSQLite(sqliteEventRows), deleteSQLite(sqliteDeleteRows), upsertRecords(SQLite, putRecordsRows)} {
 			st, err := db.PrepareContext(ctx, q)
 			if err != nil {
 				s.Close()

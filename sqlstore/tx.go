@@ -30,7 +30,7 @@ const lockPatience = 30 * time.Second
 // commit does, nothing fn did stays. In SQLite the transaction holds the
 // write lock from its first statement.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return writeTx(ctx, s.db, s.dialect, sqliteWriteLock, fn)
+	return writeTx(ctx, s.db, s.dialect, fn)
 }
 
 // exec runs one writing statement on its own, which needs no transaction to
@@ -45,16 +45,26 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	return res, err
 }
 
-// execSQLite runs query in tx, through its prepared statement if it has one.
-func (s *Store) execSQLite(ctx context.Context, tx *sql.Tx, query string, args []any) (sql.Result, error) {
+// execIn runs query in tx, through its prepared statement if it has one.
+func (s *Store) execIn(ctx context.Context, tx *sql.Tx, query string, args []any) (sql.Result, error) {
 	if st, ok := s.prepared[query]; ok {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
 
-func writeTx(ctx context.Context, db *sql.DB, d Dialect, lock string, fn func(tx *sql.Tx) error) error {
-	tx, err := beginWrite(ctx, db, d, lock)
+func writeTx(ctx context.Context, db *sql.DB, d Dialect, fn func(tx *sql.Tx) error) error {
+	var tx *sql.Tx
+	err := retryBusy(ctx, func() error {
+		var err error
+		if tx, err = db.BeginTx(ctx, nil); err != nil || d != SQLite {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, sqliteWriteLock); err != nil {
+			tx.Rollback()
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -65,30 +75,20 @@ func writeTx(ctx context.Context, db *sql.DB, d Dialect, lock string, fn func(tx
 	return tx.Commit()
 }
 
-func beginWrite(ctx context.Context, db *sql.DB, d Dialect, lock string) (*sql.Tx, error) {
-	var deadline time.Time
-	for attempt := 0; ; attempt++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil || d != SQLite {
-			return tx, err
+// retryBusy calls fn until it does not fail with SQLITE_BUSY, for up to
+// lockPatience (beyond the busy timeout SQLite itself waits, if the database
+// has one), waiting a little longer after each try.
+func retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(lockPatience)
+	for try := 0; ; try++ {
+		err := fn()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
 		}
-		_, err = tx.ExecContext(ctx, lock)
-		if err == nil {
-			return tx, nil
-		}
-		tx.Rollback()
-		if !isBusy(err) {
-			return nil, err
-		}
-		if deadline.IsZero() {
-			deadline = time.Now().Add(lockPatience)
-		} else if time.Now().After(deadline) {
-			return nil, err
-		}
-		wait := time.Duration(1+rand.IntN(min(1<<attempt, 50))) * time.Millisecond
+		wait := time.Duration(1+rand.IntN(1<<min(try, 5))) * time.Millisecond
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(wait):
 		}
 	}
