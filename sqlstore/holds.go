@@ -210,6 +210,16 @@ func (s *Store) covering(ctx context.Context, q rowQuerier, subject privacy.Subj
 	return s.queryHolds(ctx, q, bind(s.dialect, coveringQuery), string(subject), string(ref.Category), ref.ID)
 }
 
+// lockHolds makes tx see every hold stored before it, and makes a hold
+// placed or released from now on wait until tx ends (see queries.lockHolds).
+func (s *Store) lockHolds(ctx context.Context, tx *sql.Tx) error {
+	if s.q.lockHolds == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.q.lockHolds)
+	return err
+}
+
 // holdIndex is every active hold, as of one holds_version, indexed by what
 // it covers. It is never changed once built.
 type holdIndex struct {

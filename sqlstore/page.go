@@ -42,10 +42,8 @@ func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
 		n    int
 	)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if s.q.lockHolds != "" {
-			if _, err := tx.ExecContext(ctx, s.q.lockHolds); err != nil {
-				return err
-			}
+		if err := s.lockHolds(ctx, tx); err != nil {
+			return err
 		}
 		idx, err := s.activeHolds(ctx, tx)
 		if err != nil {
@@ -186,10 +184,8 @@ func (s *Store) EraseSubject(ctx context.Context, subject privacy.SubjectID,
 	}
 	var n int
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if s.q.lockHolds != "" {
-			if _, err := tx.ExecContext(ctx, s.q.lockHolds); err != nil {
-				return err
-			}
+		if err := s.lockHolds(ctx, tx); err != nil {
+			return err
 		}
 		idx, err := s.activeHolds(ctx, tx)
 		if err != nil {

@@ -271,10 +271,8 @@ func (s *Store) change(ctx context.Context, op string, ref privacy.Ref, check re
 		return err
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if s.q.lockHolds != "" {
-			if _, err := tx.ExecContext(ctx, s.q.lockHolds); err != nil {
-				return err
-			}
+		if err := s.lockHolds(ctx, tx); err != nil {
+			return err
 		}
 		r, err := s.getRecord(ctx, tx, ref, s.q.forUpdate)
 		if errors.Is(err, sql.ErrNoRows) {
