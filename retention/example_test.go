@@ -90,6 +90,6 @@ func ExampleSweeper() {
 	// plan:
 	//    invoice/2018-0 due since 2026-01-01
 	//    invoice/2019-1 due since 2027-01-01
-	// looked at 4, disposed of 2, 2 left
+	// looked at 3, disposed of 2, 2 left
 	// audit entries: 3 verified: true
 }

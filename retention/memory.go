@@ -27,8 +27,8 @@ type MemoryStore struct {
 }
 
 var (
-	_ HoldStore      = (*MemoryStore)(nil)
-	_ PagedInventory = (*MemoryStore)(nil)
+	_ HoldStore          = (*MemoryStore)(nil)
+	_ CandidateInventory = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty store that writes disposal tombstones to
@@ -211,6 +211,12 @@ func (m *MemoryStore) Scan(ctx context.Context, after privacy.Ref) iter.Seq2[pri
 // page copies the records after after into dst, up to its capacity. The
 // caller holds m.mu.
 func (m *MemoryStore) page(dst []privacy.Record, after privacy.Ref) []privacy.Record {
+	return m.pageWhere(dst, after, nil)
+}
+
+// pageWhere is page limited to the records keep accepts; keep returns stop
+// to end the walk. The caller holds m.mu.
+func (m *MemoryStore) pageWhere(dst []privacy.Record, after privacy.Ref, keep func(r *privacy.Record) (ok, stop bool)) []privacy.Record {
 	if m.dirty || len(m.order) > 2*len(m.records)+scanPage {
 		m.order = m.order[:0]
 		for ref := range m.records {
@@ -225,9 +231,20 @@ func (m *MemoryStore) page(dst []privacy.Record, after privacy.Ref) []privacy.Re
 		if ref.Compare(after) <= 0 && !after.IsZero() {
 			continue
 		}
-		if r, ok := m.records[ref]; ok {
-			dst = append(dst, r.Clone())
+		r, ok := m.records[ref]
+		if !ok {
+			continue
 		}
+		if keep != nil {
+			ok, stop := keep(&r)
+			if stop {
+				break
+			}
+			if !ok {
+				continue
+			}
+		}
+		dst = append(dst, r.Clone())
 	}
 	return dst
 }
@@ -272,7 +289,35 @@ func (m *MemoryStore) DisposePage(ctx context.Context, after privacy.Ref, size i
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	page := m.page(make([]privacy.Record, 0, size), after)
+	return m.disposePage(ctx, m.page(make([]privacy.Record, 0, size), after), decide)
+}
+
+// DisposeCandidatePage implements [CandidateInventory].
+func (m *MemoryStore) DisposeCandidatePage(ctx context.Context, category privacy.Category, before time.Time, after privacy.Ref, size int,
+	decide func(page []privacy.Record, holds [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	const op = "retention.MemoryStore.DisposeCandidatePage"
+	if err := ctx.Err(); err != nil {
+		return privacy.Ref{}, 0, err
+	}
+	if size <= 0 {
+		return privacy.Ref{}, 0, &privacy.Error{Op: op, Msg: "page size must be positive", Err: privacy.ErrInvalid}
+	}
+	if after.Category != category {
+		after = privacy.Ref{Category: category}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	page := m.pageWhere(make([]privacy.Record, 0, size), after, func(r *privacy.Record) (bool, bool) {
+		return r.Created.Before(before), r.Ref.Category != category
+	})
+	return m.disposePage(ctx, page, decide)
+}
+
+// disposePage decides on page and disposes of what decide says. The caller
+// holds m.mu.
+func (m *MemoryStore) disposePage(ctx context.Context, page []privacy.Record,
+	decide func(page []privacy.Record, holds [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	const op = "retention.MemoryStore.DisposePage"
 	if len(page) == 0 {
 		return privacy.Ref{}, 0, nil
 	}

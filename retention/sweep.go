@@ -217,6 +217,12 @@ func (s *Sweeper) Execute(ctx context.Context, opts *ExecuteOptions) (Report, er
 	if o.Bypass != nil {
 		resolve = s.policy.ResolveBypassing
 	}
+	if cand, ok := s.inv.(CandidateInventory); ok && o.Bypass == nil && o.After.IsZero() {
+		if bounds, ok := s.policy.Candidates(now); ok {
+			err := s.executeCandidates(ctx, cand, bounds, &o, &rep, resolve, now, report)
+			return rep, err
+		}
+	}
 	if paged, ok := s.inv.(PagedInventory); ok {
 		err := s.executePaged(ctx, paged, &o, &rep, resolve, now, report)
 		return rep, err
@@ -280,12 +286,35 @@ func (s *Sweeper) Execute(ctx context.Context, opts *ExecuteOptions) (Report, er
 // pageSize is how many records one page of a paged sweep holds.
 const pageSize = 1000
 
+// executeCandidates is executePaged over only the records the policy's
+// bounds leave as candidates, category by category.
+func (s *Sweeper) executeCandidates(ctx context.Context, inv CandidateInventory, bounds []Candidates, o *ExecuteOptions, rep *Report,
+	resolve func(*privacy.Record, []Hold, time.Time) Decision, now time.Time, report func()) error {
+	for _, b := range bounds {
+		page := func(after privacy.Ref, size int, decide func([]privacy.Record, [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+			return inv.DisposeCandidatePage(ctx, b.Category, b.CreatedBefore, after, size, decide)
+		}
+		if err := s.walkPages(page, privacy.Ref{Category: b.Category}, o, rep, resolve, now, report); err != nil || rep.Capped {
+			return err
+		}
+	}
+	return nil
+}
+
 // executePaged is Execute over a PagedInventory: each page is decided and
 // disposed of in one atomic step, so no separate re-check is needed.
 func (s *Sweeper) executePaged(ctx context.Context, inv PagedInventory, o *ExecuteOptions, rep *Report,
 	resolve func(*privacy.Record, []Hold, time.Time) Decision, now time.Time, report func()) error {
+	page := func(after privacy.Ref, size int, decide func([]privacy.Record, [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+		return inv.DisposePage(ctx, after, size, decide)
+	}
+	return s.walkPages(page, o.After, o, rep, resolve, now, report)
+}
+
+// walkPages disposes of what is due, a page at a time, from after on.
+func (s *Sweeper) walkPages(disposePage func(after privacy.Ref, size int, decide func([]privacy.Record, [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error),
+	after privacy.Ref, o *ExecuteOptions, rep *Report, resolve func(*privacy.Record, []Hold, time.Time) Decision, now time.Time, report func()) error {
 	var events []privacy.Event
-	after := o.After
 	for {
 		var page Report
 		decide := func(recs []privacy.Record, holds [][]Hold) ([]privacy.Event, error) {
@@ -311,7 +340,7 @@ func (s *Sweeper) executePaged(ctx context.Context, inv PagedInventory, o *Execu
 			}
 			return events, nil
 		}
-		_, n, err := inv.DisposePage(ctx, after, pageSize, decide)
+		_, n, err := disposePage(after, pageSize, decide)
 		if err != nil {
 			return err
 		}

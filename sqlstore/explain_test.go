@@ -102,11 +102,14 @@ func TestSweepStatementsUseIndexes(t *testing.T) {
 			s := explainStore(t, d)
 			q := newQueries(d)
 			after := []any{"invoice", "0010000", 1000}
+			candidates := []any{"invoice", "0010000", int64(1577836800000000), 1000}
 			if d == PostgreSQL {
 				after = []any{"'invoice'", "'0010000'", "1000"}
+				candidates = []any{"'invoice'", "'0010000'", "'2020-01-01T00:00:00Z'", "1000"}
 			}
 			statements := []statement{
 				{"page", pageQuery + q.forUpdateSkipLocked, after, `records_pkey|PRIMARY KEY`, false},
+				{"candidate page", candidateQuery + q.forUpdateSkipLocked, candidates, `records_pkey|PRIMARY KEY`, false},
 				{"holds version", holdsVersionQuery, nil, `holds_version`, false},
 				// The active holds are read whole, once per change of
 				// holds (SQLite reads them from the table, PostgreSQL from
@@ -119,8 +122,8 @@ func TestSweepStatementsUseIndexes(t *testing.T) {
 			if d == SQLite {
 				statements = append(statements, statement{"delete", deleteSQLite(3), []any{"invoice", "0000001", "invoice", "0000002", "invoice", "0000003"}, `PRIMARY KEY`, false})
 			} else {
-				statements[3].args = []any{"'client-00007'", "'invoice'", "'0000350'"}
-				statements[4].args = []any{"'client-00007'"}
+				statements[4].args = []any{"'client-00007'", "'invoice'", "'0000350'"}
+				statements[5].args = []any{"'client-00007'"}
 				statements = append(statements, statement{"delete", deletePostgres, []any{"'{invoice,invoice}'", "'{0000001,0000002}'"}, `records_pkey`, false})
 			}
 			for _, st := range statements {

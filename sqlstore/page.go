@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -37,6 +38,32 @@ func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
 	if size <= 0 {
 		return privacy.Ref{}, 0, &privacy.Error{Op: op, Msg: "page size must be positive", Err: privacy.ErrInvalid}
 	}
+	return s.disposePage(ctx, op, size, decide, pageQuery, string(after.Category), after.ID, size)
+}
+
+// DisposeCandidatePage implements retention.CandidateInventory: it is
+// DisposePage over the records of category created before before, filtered
+// in the statement so that the others are neither read nor locked.
+func (s *Store) DisposeCandidatePage(ctx context.Context, category privacy.Category, before time.Time, after privacy.Ref, size int,
+	decide func(page []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	const op = "sqlstore.Store.DisposeCandidatePage"
+	if err := ctx.Err(); err != nil {
+		return privacy.Ref{}, 0, err
+	}
+	if size <= 0 {
+		return privacy.Ref{}, 0, &privacy.Error{Op: op, Msg: "page size must be positive", Err: privacy.ErrInvalid}
+	}
+	id := after.ID
+	if after.Category != category {
+		id = ""
+	}
+	return s.disposePage(ctx, op, size, decide, candidateQuery, string(category), id, timeArg(s.dialect, before), size)
+}
+
+// disposePage is one page of a sweep: the records query selects, decided and
+// disposed of in one write transaction.
+func (s *Store) disposePage(ctx context.Context, op string, size int,
+	decide func(page []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, error), query string, args ...any) (privacy.Ref, int, error) {
 	var (
 		last privacy.Ref
 		n    int
@@ -49,8 +76,7 @@ func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
 		if err != nil {
 			return err
 		}
-		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, min(size, 4096)), bind(s.dialect, pageQuery+s.q.forUpdateSkipLocked),
-			string(after.Category), after.ID, size)
+		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, min(size, 4096)), bind(s.dialect, query+s.q.forUpdateSkipLocked), args...)
 		if err != nil || len(page) == 0 {
 			return err
 		}
@@ -142,6 +168,9 @@ const (
 	// pageQuery reads the next page in primary key order (keyset
 	// pagination); a sweep adds FOR UPDATE SKIP LOCKED in PostgreSQL.
 	pageQuery = `SELECT ` + recordColumns + ` FROM records WHERE (category, id) > ($1, $2) ORDER BY category, id LIMIT $3`
+	// candidateQuery reads the next page of one category's records made
+	// before an instant, through the primary key.
+	candidateQuery = `SELECT ` + recordColumns + ` FROM records WHERE category = $1 AND id > $2 AND created < $3 ORDER BY category, id LIMIT $4`
 	// subjectQuery reads a subject's records through records_subject.
 	subjectQuery = `SELECT ` + recordColumns + ` FROM records WHERE subject = $1 ORDER BY category, id`
 	// holdsVersionQuery and activeHoldsQuery read the holds a sweep checks

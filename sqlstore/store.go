@@ -77,12 +77,12 @@ type Store struct {
 }
 
 var (
-	_ retention.PagedInventory = (*Store)(nil)
-	_ retention.HoldStore      = (*Store)(nil)
-	_ privacy.AuditLog         = (*auditLog)(nil)
-	_ consent.Store            = (*consentStore)(nil)
-	_ consent.NoticeStore      = (*notices)(nil)
-	_ consent.DisclosureStore  = (*disclosures)(nil)
+	_ retention.CandidateInventory = (*Store)(nil)
+	_ retention.HoldStore          = (*Store)(nil)
+	_ privacy.AuditLog             = (*auditLog)(nil)
+	_ consent.Store                = (*consentStore)(nil)
+	_ consent.NoticeStore          = (*notices)(nil)
+	_ consent.DisclosureStore      = (*disclosures)(nil)
 )
 
 // New returns a store over db, a database of the given dialect opened by the

@@ -128,7 +128,10 @@ func TestSweepersAndHoldsConcurrently(t *testing.T) {
 			}
 			for _, s := range stores {
 				wg.Go(func() {
-					sw, err := retention.NewSweeper(s, s, policy, &retention.SweeperOptions{Clock: privacy.NewSettableClock(sweepDay), Audit: s.AuditLog()})
+					// The plain paged walk, over every record, so that many
+					// pages interleave with the holds; the candidate walk
+					// shares its transaction and locks.
+					sw, err := retention.NewSweeper(struct{ retention.PagedInventory }{s}, s, policy, &retention.SweeperOptions{Clock: privacy.NewSettableClock(sweepDay), Audit: s.AuditLog()})
 					if !assert.NoError(t, err) {
 						return
 					}
@@ -220,9 +223,14 @@ func TestCancelledSweep(t *testing.T) {
 			sw := newSweeper(t, s, "invoice", "order")
 
 			t.Run("between pages", func(t *testing.T) {
+				// The plain paged walk, whose pages cover every record: a
+				// candidate walk reads only the due ones, a page or so here.
+				paged, err := retention.NewSweeper(struct{ retention.PagedInventory }{s}, s, fiscalPolicy(t, "invoice", "order"),
+					&retention.SweeperOptions{Clock: privacy.NewSettableClock(sweepDay), Audit: s.AuditLog()})
+				require.NoError(t, err)
 				cctx, cancel := context.WithCancel(ctx)
 				defer cancel()
-				_, err := sw.Execute(cctx, &retention.ExecuteOptions{Progress: func(p retention.Progress) {
+				_, err = paged.Execute(cctx, &retention.ExecuteOptions{Progress: func(p retention.Progress) {
 					if p.Scanned >= 2000 {
 						cancel()
 					}
