@@ -55,6 +55,11 @@
 // cap, and writing one tombstone audit event (no content) per disposal.
 // Running it again disposes of nothing more.
 //
+// Two optional interfaces make sweeps fast: a [PagedInventory] decides and
+// disposes of a page of records in one atomic step, and a
+// [CandidateInventory] walks only the records that can be due, by the
+// creation bound [Policy.Candidates] gives each category.
+//
 // [MemoryStore] is the in-memory inventory and hold store, one mutex over
 // both; package sqlstore provides them over SQLite and PostgreSQL, and package
 // storetest checks any implementation.
