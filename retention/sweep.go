@@ -147,6 +147,9 @@ type ExecuteOptions struct {
 	Progress func(Progress)
 	// ProgressEvery is how often Progress is called; zero means every 1000 records.
 	ProgressEvery int
+	// PageSize is how many records one atomic step of a PagedInventory
+	// handles; zero means DefaultPageSize.
+	PageSize int
 	// Bypass, if set, sets aside the retention of governance rules. Each
 	// disposal that needed it is audited as a bypass naming Bypass.Reason.
 	Bypass *Bypass
@@ -195,8 +198,11 @@ func (s *Sweeper) Execute(ctx context.Context, opts *ExecuteOptions) (Report, er
 	if opts != nil {
 		o = *opts
 	}
-	if o.Max < 0 || o.ProgressEvery < 0 {
-		return Report{}, &privacy.Error{Op: "retention.Sweeper.Execute", Msg: "negative cap or progress interval", Err: privacy.ErrInvalid}
+	if o.Max < 0 || o.ProgressEvery < 0 || o.PageSize < 0 {
+		return Report{}, &privacy.Error{Op: "retention.Sweeper.Execute", Msg: "negative cap, progress interval or page size", Err: privacy.ErrInvalid}
+	}
+	if o.PageSize == 0 {
+		o.PageSize = DefaultPageSize
 	}
 	if o.Bypass != nil && (o.Bypass.Actor == "" || o.Bypass.Reason == "") {
 		return Report{}, &privacy.Error{Op: "retention.Sweeper.Execute", Msg: "a bypass needs an actor and a reason", Err: privacy.ErrInvalid}
@@ -283,8 +289,11 @@ func (s *Sweeper) Execute(ctx context.Context, opts *ExecuteOptions) (Report, er
 	return rep, nil
 }
 
-// pageSize is how many records one page of a paged sweep holds.
-const pageSize = 1000
+// DefaultPageSize is how many records one page of a paged sweep holds when
+// ExecuteOptions.PageSize is zero: few enough that a page's transaction
+// keeps hold placement waiting only briefly, many enough that commits do
+// not dominate.
+const DefaultPageSize = 5000
 
 // executeCandidates is executePaged over only the records the policy's
 // bounds leave as candidates, category by category.
@@ -340,7 +349,7 @@ func (s *Sweeper) walkPages(disposePage func(after privacy.Ref, size int, decide
 			}
 			return events, nil
 		}
-		_, n, err := disposePage(after, pageSize, decide)
+		_, n, err := disposePage(after, o.PageSize, decide)
 		if err != nil {
 			return err
 		}

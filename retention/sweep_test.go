@@ -255,7 +255,7 @@ func TestExecuteCancelledPartWayIsSafeToRunAgain(t *testing.T) {
 		f.invoices(t, "a", 2019, n)
 		f.clock.Set(day(2027, 1, 1))
 		ctx, cancel := context.WithCancel(f.ctx)
-		rep, err := f.sweeper.Execute(ctx, &retention.ExecuteOptions{ProgressEvery: 1, Progress: func(p retention.Progress) {
+		rep, err := f.sweeper.Execute(ctx, &retention.ExecuteOptions{PageSize: 1000, ProgressEvery: 1, Progress: func(p retention.Progress) {
 			if p.Disposed >= 1000 {
 				cancel()
 			}

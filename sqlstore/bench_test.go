@@ -249,7 +249,8 @@ func BenchmarkSweep(b *testing.B) {
 				b.StopTimer()
 				require.NoError(b, err)
 				require.Equal(b, int(gone), rep.Disposed, "the sweep and the statement dispose of the same records")
-				require.Equal(b, n, rep.Scanned)
+				// A candidate walk reads only the records that can be due.
+				require.LessOrEqual(b, rep.Scanned, n)
 				s.Close()
 			}
 			b.ReportMetric(float64(stmt.Nanoseconds())/float64(b.N), "statement-ns/op")
