@@ -2,12 +2,8 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/smartbooqing/steward/internal/pgtest"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
 )
@@ -28,30 +25,7 @@ func explainStore(t *testing.T, d Dialect) *Store {
 	if d == SQLite {
 		dsn = filepath.Join(t.TempDir(), "explain.db")
 	} else {
-		base := os.Getenv("STEWARD_POSTGRES_DSN")
-		if base == "" {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("CI=true but STEWARD_POSTGRES_DSN is not set")
-			}
-			t.Skip("PostgreSQL tests skipped: set STEWARD_POSTGRES_DSN")
-		}
-		var b [6]byte
-		rand.Read(b[:])
-		schema := "t_" + hex.EncodeToString(b[:])
-		admin, err := sql.Open("pgx", base)
-		require.NoError(t, err)
-		_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
-		require.NoError(t, err)
-		t.Cleanup(func() {
-			admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			admin.Close()
-		})
-		u, err := url.Parse(base)
-		require.NoError(t, err)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dsn = u.String()
+		dsn = pgtest.DSN(t)
 	}
 	s, err := Open(ctx, dsn, nil)
 	require.NoError(t, err)

@@ -6,8 +6,8 @@ package pgtest
 import (
 	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,18 +15,26 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
+// Base returns STEWARD_POSTGRES_DSN, the server's own DSN. Without it, it
+// skips the test with a message, or fails it when CI is "true".
+func Base(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("STEWARD_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("STEWARD_POSTGRES_DSN is not set in CI: the PostgreSQL tests must run there")
+		}
+		t.Skip("PostgreSQL tests skipped: set STEWARD_POSTGRES_DSN, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	return dsn
+}
+
 // DSN creates a fresh schema, drops it when the test ends, and returns a DSN
 // whose search_path is that schema. Without STEWARD_POSTGRES_DSN it skips the
 // test, or fails it when CI is "true", so CI never skips PostgreSQL.
 func DSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv("STEWARD_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("STEWARD_POSTGRES_DSN is not set in CI")
-		}
-		t.Skip("STEWARD_POSTGRES_DSN is not set: skipping the PostgreSQL test")
-	}
+	dsn := Base(t)
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -40,9 +48,12 @@ func DSN(t testing.TB) string {
 		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
 		db.Close()
 	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("STEWARD_POSTGRES_DSN: %v", err)
 	}
-	return dsn + sep + "search_path=" + schema
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
