@@ -135,7 +135,7 @@ func TestSweepersAndHoldsConcurrently(t *testing.T) {
 					if !assert.NoError(t, err) {
 						return
 					}
-					rep, err := sw.Execute(ctx, &retention.ExecuteOptions{Progress: pause})
+					rep, err := sw.Execute(ctx, &retention.ExecuteOptions{PageSize: 500, Progress: pause})
 					assert.NoError(t, err)
 					mu.Lock()
 					reports = append(reports, rep)
@@ -230,7 +230,7 @@ func TestCancelledSweep(t *testing.T) {
 				require.NoError(t, err)
 				cctx, cancel := context.WithCancel(ctx)
 				defer cancel()
-				_, err = paged.Execute(cctx, &retention.ExecuteOptions{Progress: func(p retention.Progress) {
+				_, err = paged.Execute(cctx, &retention.ExecuteOptions{PageSize: 1000, Progress: func(p retention.Progress) {
 					if p.Scanned >= 2000 {
 						cancel()
 					}
