@@ -67,14 +67,14 @@ func (s *Steward) Access(ctx context.Context, subject privacy.SubjectID) (*Acces
 	now := s.clock.Now()
 	recs, err := s.subjectRecords(ctx, subject)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, privacy.Wrap(op, err)
 	}
 	rep := &AccessReport{Subject: subject, Time: now, Rights: slices.Clone(rights), Source: s.source}
 	for i := range recs {
 		r := &recs[i]
 		holds, err := s.holds.Covering(ctx, r)
 		if err != nil {
-			return nil, wrap(op, err)
+			return nil, privacy.Wrap(op, err)
 		}
 		d := s.policy.Resolve(r, holds, now)
 		ar := AccessRecord{Record: *r, Outcome: d.Outcome, Until: d.Until}
@@ -94,13 +94,13 @@ func (s *Steward) Access(ctx context.Context, subject privacy.SubjectID) (*Acces
 			case err == nil:
 				ps.Consent = e.State
 			case !isNotFound(err):
-				return nil, wrap(op, err)
+				return nil, privacy.Wrap(op, err)
 			}
 		}
 		rep.Purposes = append(rep.Purposes, ps)
 	}
 	if rep.Recipients, err = s.consent.Recipients(ctx, subject); err != nil {
-		return nil, wrap(op, err)
+		return nil, privacy.Wrap(op, err)
 	}
 	if g, ok, err := s.Archived(ctx, subject); err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func (s *Steward) Rectify(ctx context.Context, subject privacy.SubjectID, ref pr
 	}
 	recs, err := s.subjectRecords(ctx, subject)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, privacy.Wrap(op, err)
 	}
 	i := slices.IndexFunc(recs, func(r privacy.Record) bool { return r.Ref == ref })
 	if i < 0 {
@@ -178,12 +178,12 @@ func (s *Steward) Rectify(ctx context.Context, subject privacy.SubjectID, ref pr
 	event := privacy.Event{Time: now, Action: privacy.ActionRectified, Actor: "subject", Subject: subject, Ref: ref,
 		Object: strings.Join(names, ","), Count: int64(len(names)), Reason: "GDPR Art. 16"}
 	if err := s.records.Update(ctx, next, check, event); err != nil {
-		return nil, wrap(op, err)
+		return nil, privacy.Wrap(op, err)
 	}
 	out := &Rectification{Ref: ref, Fields: names}
 	recipients, err := s.consent.Recipients(ctx, subject)
 	if err != nil {
-		return out, wrap(op, fmt.Errorf("rectified, but recipients could not be read: %w", err))
+		return out, privacy.Wrap(op, fmt.Errorf("rectified, but recipients could not be read: %w", err))
 	}
 	out.Notified, out.NotifyErrors = s.notify(ctx, recipients, Notification{
 		Subject: subject, Kind: privacy.RequestRectification, Refs: []privacy.Ref{ref}, Fields: names, Time: now,

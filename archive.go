@@ -87,10 +87,10 @@ func (s *Steward) Archive(ctx context.Context, subject privacy.SubjectID, admini
 	}
 	g := Grant{Subject: subject, Administrator: administrator, Until: until, Granted: now}
 	if err := s.archives.Put(ctx, g); err != nil {
-		return Grant{}, wrap(op, err)
+		return Grant{}, privacy.Wrap(op, err)
 	}
 	_, err := s.audit.Append(ctx, privacy.Event{Time: now, Action: privacy.ActionArchived, Actor: s.actor, Subject: subject, Object: administrator})
-	return g, wrap(op, err)
+	return g, privacy.Wrap(op, err)
 }
 
 // Archived reports the subject's archive grant, if any.
@@ -100,7 +100,7 @@ func (s *Steward) Archived(ctx context.Context, subject privacy.SubjectID) (Gran
 		if isNotFound(err) {
 			return Grant{}, false, nil
 		}
-		return Grant{}, false, wrap("steward.Archived", err)
+		return Grant{}, false, privacy.Wrap("steward.Archived", err)
 	}
 	return g, true, nil
 }
@@ -124,7 +124,7 @@ func (s *Steward) Read(ctx context.Context, actor string, purpose privacy.Purpos
 		}
 		g, err := s.archives.Get(ctx, subject)
 		if err != nil {
-			yield(privacy.Record{}, wrap(op, err))
+			yield(privacy.Record{}, privacy.Wrap(op, err))
 			return
 		}
 		switch {
@@ -140,14 +140,14 @@ func (s *Steward) Read(ctx context.Context, actor string, purpose privacy.Purpos
 		}
 		recs, err := s.subjectRecords(ctx, subject)
 		if err != nil {
-			yield(privacy.Record{}, wrap(op, err))
+			yield(privacy.Record{}, privacy.Wrap(op, err))
 			return
 		}
 		if _, err := s.audit.Append(ctx, privacy.Event{
 			Time: now, Action: privacy.ActionArchiveRead, Actor: actor, Subject: subject,
 			Count: int64(len(recs)), Reason: string(purpose),
 		}); err != nil {
-			yield(privacy.Record{}, wrap(op, err))
+			yield(privacy.Record{}, privacy.Wrap(op, err))
 			return
 		}
 		for _, r := range recs {
@@ -196,7 +196,7 @@ func (s *Steward) Terminate(ctx context.Context, subject privacy.SubjectID, at t
 	now := s.clock.Now()
 	recs, err := s.subjectRecords(ctx, subject)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, privacy.Wrap(op, err)
 	}
 	t := &Termination{Subject: subject, Ended: at, Exportable: map[privacy.Category]int{}}
 	for i := range recs {
@@ -217,14 +217,14 @@ func (s *Steward) Terminate(ctx context.Context, subject privacy.SubjectID, at t
 			}
 			event := privacy.Event{Time: now, Action: privacy.ActionEventRecorded, Actor: s.actor, Subject: subject, Ref: r.Ref, Object: privacy.EventContractEnded}
 			if err := s.records.Update(ctx, next, check, event); err != nil {
-				return t, wrap(op, err)
+				return t, privacy.Wrap(op, err)
 			}
 			*r = next
 			t.Recorded++
 		}
 		holds, err := s.holds.Covering(ctx, r)
 		if err != nil {
-			return t, wrap(op, err)
+			return t, privacy.Wrap(op, err)
 		}
 		d := s.policy.Resolve(r, holds, now)
 		kept := Retained{Ref: r.Ref, Outcome: d.Outcome, Until: d.Until}

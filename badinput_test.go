@@ -61,7 +61,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"archive ending in the past", func() error { _, err := w.s.Archive(w.ctx, "client-1", "a", time.Time{}); return err }, privacy.ErrInvalid},
 		{"receive an unknown request kind", func() error { _, err := w.s.Receive(w.ctx, "client-1", "teleport"); return err }, privacy.ErrInvalid},
 		{"extend an unknown request", func() error { _, err := w.s.Extend(w.ctx, "req-nope", 1, "x"); return err }, privacy.ErrNotFound},
-		{"place a hold with a negative-free but empty scope", func() error {
+		{"place a hold with no scope", func() error {
 			_, err := w.s.Holds().Place(w.ctx, retention.Hold{ID: "h", Matter: "m", Ground: retention.GroundLaw, PlacedBy: "x"})
 			return err
 		}, privacy.ErrInvalid},

@@ -101,21 +101,21 @@ func (s *Steward) Erase(ctx context.Context, subject privacy.SubjectID) (*Erasur
 	// Recipients are read before the consent history is pseudonymised.
 	recipients, err := s.consent.Recipients(ctx, subject)
 	if err != nil {
-		return rep, wrap(op, err)
+		return rep, privacy.Wrap(op, err)
 	}
 	if se, ok := s.records.(SubjectEraser); ok {
 		if rep.Items, err = s.eraseSubject(ctx, se, subject, now); err != nil {
-			return rep, wrap(op, err)
+			return rep, privacy.Wrap(op, err)
 		}
 	} else {
 		recs, err := s.subjectRecords(ctx, subject)
 		if err != nil {
-			return rep, wrap(op, err)
+			return rep, privacy.Wrap(op, err)
 		}
 		for i := range recs {
 			item, err := s.eraseRecord(ctx, &recs[i], now)
 			if err != nil {
-				return rep, wrap(op, err)
+				return rep, privacy.Wrap(op, err)
 			}
 			rep.Items = append(rep.Items, item)
 		}
@@ -128,7 +128,7 @@ func (s *Steward) Erase(ctx context.Context, subject privacy.SubjectID) (*Erasur
 	}
 	forgotten, err := s.consent.Forget(ctx, subject)
 	if err != nil && !errors.Is(err, privacy.ErrNotFound) {
-		return rep, wrap(op, err)
+		return rep, privacy.Wrap(op, err)
 	}
 	rep.Withdrawn = forgotten.Withdrawn
 	if changed > 0 || len(rep.Withdrawn) > 0 {
@@ -136,7 +136,7 @@ func (s *Steward) Erase(ctx context.Context, subject privacy.SubjectID) (*Erasur
 			Time: now, Action: privacy.ActionErased, Actor: s.actor, Subject: subject, Count: int64(changed),
 			Reason: "GDPR Art. 17",
 		}); err != nil {
-			return rep, wrap(op, err)
+			return rep, privacy.Wrap(op, err)
 		}
 		refs := make([]privacy.Ref, 0, len(rep.Items))
 		for _, it := range rep.Items {

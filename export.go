@@ -52,6 +52,17 @@ func (s *Steward) Export(ctx context.Context, subject privacy.SubjectID, w io.Wr
 			}
 		}
 	}
+	// The holds that can cover the subject's records, read once rather than
+	// once per record: they only inform index.html.
+	var holds []retention.Hold
+	for h, err := range s.holds.Active(ctx) {
+		if err != nil {
+			return privacy.Wrap(op, err)
+		}
+		if h.Scope.Kind != retention.ScopeSubject || h.Scope.Subject == subject {
+			holds = append(holds, h)
+		}
+	}
 	a, err := export.NewArchive(w, subject, &o)
 	if err != nil {
 		return err
@@ -69,11 +80,7 @@ func (s *Steward) Export(ctx context.Context, subject privacy.SubjectID, w io.Wr
 					err = &privacy.Error{Op: op, Ref: r.Ref, Msg: "records store yielded a record of another subject", Err: privacy.ErrConflict}
 					break
 				}
-				k, kerr := s.kept(ctx, &r, now, t)
-				if kerr != nil {
-					err = kerr
-					break
-				}
+				k := s.kept(&r, holds, now, t)
 				k.ID = ""
 				if i, ok := keptAt[k]; ok {
 					kept[i].Records++
@@ -93,23 +100,20 @@ func (s *Steward) Export(ctx context.Context, subject privacy.SubjectID, w io.Wr
 		}
 		if aerr := a.Add(ctx, cat, category); aerr != nil {
 			_ = a.Close()
-			return wrap(op, aerr)
+			return privacy.Wrap(op, aerr)
 		}
 	}
 	if err != nil {
 		// The first read failed before anything was added: the archive has
 		// written nothing that could pass for an export, so it is not closed.
-		return wrap(op, err)
+		return privacy.Wrap(op, err)
 	}
-	return wrap(op, a.Close())
+	return privacy.Wrap(op, a.Close())
 }
 
-// kept says, for index.html, until when a record is kept and why.
-func (s *Steward) kept(ctx context.Context, r *privacy.Record, now time.Time, t texts) (export.Kept, error) {
-	holds, err := s.holds.Covering(ctx, r)
-	if err != nil {
-		return export.Kept{}, err
-	}
+// kept says, for index.html, until when a record is kept and why. Resolve
+// counts only the holds that cover r.
+func (s *Steward) kept(r *privacy.Record, holds []retention.Hold, now time.Time, t texts) export.Kept {
 	d := s.policy.Resolve(r, holds, now)
 	k := export.Kept{Category: r.Ref.Category, ID: r.Ref.ID, Until: d.Until}
 	switch {
@@ -120,7 +124,7 @@ func (s *Steward) kept(ctx context.Context, r *privacy.Record, now time.Time, t 
 	default:
 		k.Basis = t.f("access.norule")
 	}
-	return k, nil
+	return k
 }
 
 // labelCatalog gives the export encoders the host's category labels.

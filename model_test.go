@@ -495,14 +495,12 @@ func runModel(t *testing.T, name string, sequences int, newStore func(t *testing
 		if *modelSeed != 0 {
 			first, n = *modelSeed, 1
 		}
-		ops := 0
 		for seed := first; seed < first+n; seed++ {
 			if msg := runLifecycle(t, seed, *modelSteps, newStore); msg != "" {
 				t.Fatalf("%s\nreplay: go test -run 'TestModel/%s' -model.seed=%d", msg, name, seed)
 			}
-			ops += *modelSteps
 		}
-		t.Logf("%d lifecycles of %d steps (seeds %d–%d) agree with the model", n, *modelSteps, first, first+n-1)
+		t.Logf("%d lifecycles of %d steps, %d operations (seeds %d–%d), agree with the model", n, *modelSteps, n*uint64(*modelSteps), first, first+n-1)
 	})
 }
 

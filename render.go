@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
 
+	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
 )
@@ -24,14 +25,10 @@ type Labels map[privacy.Category]Label
 // Languages are the languages reports are rendered in; the first is the fallback.
 var languages = []language.Tag{language.English, language.Dutch}
 
-var matcher = language.NewMatcher(languages)
-
 // Language returns the report language that best matches an Accept-Language
 // header (or a tag such as "nl"): Dutch or English.
 func Language(acceptLanguage string) language.Tag {
-	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
-	_, i, _ := matcher.Match(tags...)
-	return languages[i]
+	return consent.Negotiate(acceptLanguage, languages...)
 }
 
 func isDutch(lang language.Tag) bool {
@@ -112,8 +109,7 @@ type texts struct {
 }
 
 func (s *Steward) texts(lang language.Tag) texts {
-	_, i, _ := matcher.Match(lang)
-	lang = languages[i]
+	lang = consent.Negotiate(lang.String(), languages...)
 	return texts{p: message.NewPrinter(lang, message.Catalog(messages())), dutch: isDutch(lang), labels: s.labels, zone: s.zone}
 }
 
@@ -217,7 +213,7 @@ func (s *Steward) RenderAccess(rep *AccessReport, lang language.Tag) string {
 			fmt.Fprintln(&b, "    "+t.f("access.restricted"))
 		}
 		for _, f := range r.Fields {
-			fmt.Fprintf(&b, "    %s: %s\n", f.Name, valueText(f.Value, t))
+			fmt.Fprintf(&b, "    %s: %s\n", f.Name, valueText(f.Value))
 		}
 	}
 	if len(rep.Purposes) > 0 {
@@ -273,7 +269,7 @@ func (t texts) keptText(ar AccessRecord) string {
 	return t.f("access.norule")
 }
 
-func valueText(v any, t texts) string {
+func valueText(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "—"

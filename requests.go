@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,7 +130,7 @@ func (m *MemoryRequests) BySubject(ctx context.Context, subject privacy.SubjectI
 			if c := a.Received.Compare(b.Received); c != 0 {
 				return c
 			}
-			return compareStrings(a.ID, b.ID)
+			return strings.Compare(a.ID, b.ID)
 		})
 		for _, r := range out {
 			if !yield(r, nil) {
@@ -137,16 +138,6 @@ func (m *MemoryRequests) BySubject(ctx context.Context, subject privacy.SubjectI
 			}
 		}
 	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Receive records a request received now, due one calendar month later
@@ -162,18 +153,18 @@ func (s *Steward) Receive(ctx context.Context, subject privacy.SubjectID, kind p
 	now := s.clock.Now()
 	var id [12]byte
 	if _, err := rand.Read(id[:]); err != nil {
-		return Request{}, wrap(op, err)
+		return Request{}, privacy.Wrap(op, err)
 	}
 	r := Request{
 		ID: "req-" + hex.EncodeToString(id[:]), Kind: kind, Subject: subject, Received: now,
 		Due:    privacy.Deadline{Received: now, Zone: s.zone}.Due(0),
 		State:  privacy.RequestReceived,
-		Policy: s.policies.id(s.policy),
+		Policy: s.policies.add(s.policy),
 	}
 	if err := s.requests.Put(ctx, r); err != nil {
-		return Request{}, wrap(op, err)
+		return Request{}, privacy.Wrap(op, err)
 	}
-	return r, wrap(op, s.auditRequest(ctx, r, "received"))
+	return r, privacy.Wrap(op, s.auditRequest(ctx, r, "received"))
 }
 
 // Request returns the request with the ID, for its subject only: another
@@ -184,7 +175,7 @@ func (s *Steward) Request(ctx context.Context, subject privacy.SubjectID, id str
 		err = &privacy.Error{Op: "steward.Request", Msg: "no request " + id, Err: privacy.ErrNotFound}
 	}
 	if err != nil {
-		return Request{}, wrap("steward.Request", err)
+		return Request{}, privacy.Wrap("steward.Request", err)
 	}
 	return r, nil
 }
@@ -264,16 +255,16 @@ func (s *Steward) PolicyFor(r Request) (*retention.Policy, error) {
 func (s *Steward) changeRequest(ctx context.Context, op, id string, change func(*Request, time.Time) error, what string) (Request, error) {
 	old, err := s.requests.Get(ctx, id)
 	if err != nil {
-		return Request{}, wrap(op, err)
+		return Request{}, privacy.Wrap(op, err)
 	}
 	r := old
 	if err := change(&r, s.clock.Now()); err != nil {
 		return Request{}, &privacy.Error{Op: op, Msg: err.Error(), Err: privacy.ErrInvalid}
 	}
 	if err := s.requests.Replace(ctx, old, r); err != nil {
-		return Request{}, wrap(op, err)
+		return Request{}, privacy.Wrap(op, err)
 	}
-	return r, wrap(op, s.auditRequest(ctx, r, what))
+	return r, privacy.Wrap(op, s.auditRequest(ctx, r, what))
 }
 
 func (s *Steward) auditRequest(ctx context.Context, r Request, what string) error {
@@ -293,6 +284,7 @@ type policyRegistry struct {
 
 func newPolicyRegistry() *policyRegistry { return &policyRegistry{by: map[string]*retention.Policy{}} }
 
+// add remembers p and returns its ID.
 func (r *policyRegistry) add(p *retention.Policy) string {
 	id := policyID(p)
 	r.mu.Lock()
@@ -302,8 +294,6 @@ func (r *policyRegistry) add(p *retention.Policy) string {
 	}
 	return id
 }
-
-func (r *policyRegistry) id(p *retention.Policy) string { return r.add(p) }
 
 func (r *policyRegistry) get(id string) *retention.Policy {
 	r.mu.Lock()

@@ -150,7 +150,7 @@ func New(records Records, opts *Options) (*Steward, error) {
 		// nothing: the history it pseudonymises does not outlive the process.
 		key := make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
-			return nil, wrap(op, err)
+			return nil, privacy.Wrap(op, err)
 		}
 		l, err := consent.New(nil, &consent.Options{Clock: o.Clock, Audit: o.Audit, PseudonymKey: key})
 		if err != nil {
@@ -242,16 +242,4 @@ func checkSubject(op string, subject privacy.SubjectID) error {
 		return &privacy.Error{Op: op, Msg: "empty subject", Err: privacy.ErrInvalid}
 	}
 	return nil
-}
-
-// wrap puts err in a *privacy.Error for op unless it is nil, a context error
-// or already one.
-func wrap(op string, err error) error {
-	if err == nil || err == context.Canceled || err == context.DeadlineExceeded {
-		return err
-	}
-	if _, ok := err.(*privacy.Error); ok {
-		return err
-	}
-	return &privacy.Error{Op: op, Err: err}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -423,6 +424,12 @@ func TestTerminateKeepsTheFirstDate(t *testing.T) {
 func TestExportArchive(t *testing.T) {
 	w := newWorld(t)
 	w.clients(t)
+	_, err := w.s.Holds().Place(w.ctx, retention.Hold{ID: "h", Matter: "m", Ground: retention.GroundLaw,
+		Scope: retention.RecordScope(privacy.Ref{Category: "invoice", ID: "2019-18"}), PlacedBy: "legal"})
+	require.NoError(t, err)
+	_, err = w.s.Holds().Place(w.ctx, retention.Hold{ID: "other", Matter: "m", Ground: retention.GroundLaw,
+		Scope: retention.SubjectScope("client-2"), PlacedBy: "legal"})
+	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, w.s.Export(w.ctx, "client-1", &buf, &export.ArchiveOptions{
 		Options: export.Options{Language: language.Dutch}, Formats: []export.Format{export.CSV, export.JSON},
@@ -452,5 +459,7 @@ func TestExportArchive(t *testing.T) {
 	index, err := io.ReadAll(rc)
 	require.NoError(t, err)
 	assert.Contains(t, string(index), "fiscale bewaarplicht (AWR art. 52 lid 4)")
+	assert.Equal(t, 1, strings.Count(string(index), "bewaard vanwege een juridische bewaarplicht"),
+		"the held invoice says so; another subject's hold covers nothing here")
 	assert.NotContains(t, buf.String(), "client-2")
 }

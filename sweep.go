@@ -28,7 +28,7 @@ func (s *Steward) Release(ctx context.Context, id, by string) (retention.Hold, i
 		records = s.category(ctx, h.Scope.Ref.Category)
 	}
 	n, err := s.completePending(ctx, records)
-	return h, n, wrap(op, err)
+	return h, n, privacy.Wrap(op, err)
 }
 
 // category yields the records of one category through the records store's
@@ -61,6 +61,12 @@ type SweepReport struct {
 
 // Sweep disposes of every record that is due, as [retention.Sweeper.Execute],
 // and completes the erasures that holds released since held back.
+//
+// Finding those erasures reads the whole inventory once more, since a hold
+// released through Holds().Release leaves no other trace to follow; a sweep
+// that must read only the records that can be due uses the Sweeper
+// directly, and releases holds through [Steward.Release], which completes
+// the erasures in the hold's scope at once.
 func (s *Steward) Sweep(ctx context.Context, opts *retention.ExecuteOptions) (SweepReport, error) {
 	const op = "steward.Sweep"
 	sw, err := s.Sweeper()
@@ -74,5 +80,5 @@ func (s *Steward) Sweep(ctx context.Context, opts *retention.ExecuteOptions) (Sw
 	}
 	inv := s.records.(retention.Inventory)
 	out.Completed, err = s.completePending(ctx, inv.Scan(ctx, privacy.Ref{}))
-	return out, wrap(op, err)
+	return out, privacy.Wrap(op, err)
 }

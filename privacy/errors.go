@@ -1,6 +1,7 @@
 package privacy
 
 import (
+	"context"
 	"errors"
 	"strings"
 )
@@ -65,3 +66,17 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Wrap puts err in an [*Error] for op, once: nil, context errors and errors
+// that already are an *Error come back as they are. Concrete types wrap the
+// errors of the stores they call with it.
+func Wrap(op string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &Error{Op: op, Err: err}
+}

@@ -3,6 +3,7 @@ package privacy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"math"
 	"strings"
@@ -298,4 +299,18 @@ func TestMemoryAuditLogConcurrentAppendsStayChained(t *testing.T) {
 		got = append(got, e.Seq)
 	}
 	assert.Empty(t, cmp.Diff([]uint64{399, 400}, got))
+}
+
+func TestWrapWrapsOnce(t *testing.T) {
+	plain := errors.New("disk full")
+	got := privacy.Wrap("op", plain)
+	var pe *privacy.Error
+	require.ErrorAs(t, got, &pe)
+	assert.Equal(t, "op", pe.Op)
+	assert.ErrorIs(t, got, plain)
+	assert.Same(t, got, privacy.Wrap("outer", got), "an *Error is not wrapped again")
+	assert.Equal(t, context.Canceled, privacy.Wrap("op", context.Canceled), "context errors come back as they are")
+	deadline := fmt.Errorf("reading: %w", context.DeadlineExceeded)
+	assert.Equal(t, deadline, privacy.Wrap("op", deadline))
+	assert.NoError(t, privacy.Wrap("op", nil))
 }

@@ -191,14 +191,14 @@ func (h *Holds) Place(ctx context.Context, hold Hold) (Hold, error) {
 	}
 	hold.PlacedAt = h.clock.Now()
 	if err := h.store.Put(ctx, hold); err != nil {
-		return Hold{}, wrap(op, err)
+		return Hold{}, privacy.Wrap(op, err)
 	}
 	if _, err := h.audit.Append(ctx, privacy.Event{
 		Time: hold.PlacedAt, Action: privacy.ActionHoldPlaced, Actor: hold.PlacedBy,
 		Subject: hold.Scope.Subject, Ref: hold.Scope.Ref, Object: hold.ID,
 		Reason: string(hold.Ground) + ":" + hold.Scope.Kind.String(),
 	}); err != nil {
-		return hold, wrap(op, fmt.Errorf("hold %s placed but not audited: %w", hold.ID, err))
+		return hold, privacy.Wrap(op, fmt.Errorf("hold %s placed but not audited: %w", hold.ID, err))
 	}
 	return hold, nil
 }
@@ -213,14 +213,14 @@ func (h *Holds) Release(ctx context.Context, id, by string) (Hold, error) {
 	}
 	hold, err := h.store.Release(ctx, id, by, h.clock.Now())
 	if err != nil {
-		return Hold{}, wrap(op, err)
+		return Hold{}, privacy.Wrap(op, err)
 	}
 	if _, err := h.audit.Append(ctx, privacy.Event{
 		Time: hold.ReleasedAt, Action: privacy.ActionHoldReleased, Actor: by,
 		Subject: hold.Scope.Subject, Ref: hold.Scope.Ref, Object: hold.ID,
 		Reason: string(hold.Ground) + ":" + hold.Scope.Kind.String(),
 	}); err != nil {
-		return hold, wrap(op, fmt.Errorf("hold %s released but not audited: %w", id, err))
+		return hold, privacy.Wrap(op, fmt.Errorf("hold %s released but not audited: %w", id, err))
 	}
 	return hold, nil
 }
@@ -228,7 +228,7 @@ func (h *Holds) Release(ctx context.Context, id, by string) (Hold, error) {
 // Get returns the hold with the ID.
 func (h *Holds) Get(ctx context.Context, id string) (Hold, error) {
 	hold, err := h.store.Get(ctx, id)
-	return hold, wrap("retention.Holds.Get", err)
+	return hold, privacy.Wrap("retention.Holds.Get", err)
 }
 
 // Active yields every active hold in ID order.
@@ -239,7 +239,7 @@ func (h *Holds) Active(ctx context.Context) iter.Seq2[Hold, error] {
 // Covering returns the active holds that cover r.
 func (h *Holds) Covering(ctx context.Context, r *privacy.Record) ([]Hold, error) {
 	hs, err := h.store.Covering(ctx, r.Subject, r.Ref)
-	return hs, wrap("retention.Holds.Covering", err)
+	return hs, privacy.Wrap("retention.Holds.Covering", err)
 }
 
 func validateHold(h *Hold) error {
@@ -259,16 +259,4 @@ func validateHold(h *Hold) error {
 		return fmt.Errorf("hold %s: %v", h.ID, err)
 	}
 	return nil
-}
-
-// wrap puts err in a *privacy.Error for op, unless it is nil, a context error
-// or already a *privacy.Error.
-func wrap(op string, err error) error {
-	if err == nil || err == context.Canceled || err == context.DeadlineExceeded {
-		return err
-	}
-	if _, ok := err.(*privacy.Error); ok {
-		return err
-	}
-	return &privacy.Error{Op: op, Err: err}
 }

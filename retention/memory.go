@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -423,7 +424,7 @@ func (m *MemoryStore) Active(ctx context.Context) iter.Seq2[Hold, error] {
 			}
 		}
 		m.mu.Unlock()
-		slices.SortFunc(hs, func(a, b Hold) int { return cmpString(a.ID, b.ID) })
+		slices.SortFunc(hs, func(a, b Hold) int { return strings.Compare(a.ID, b.ID) })
 		for _, h := range hs {
 			if !yield(h, nil) {
 				return
@@ -450,16 +451,6 @@ func (m *MemoryStore) covering(subject privacy.SubjectID, ref privacy.Ref) []Hol
 			hs = append(hs, h)
 		}
 	}
-	slices.SortFunc(hs, func(a, b Hold) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(hs, func(a, b Hold) int { return strings.Compare(a.ID, b.ID) })
 	return hs
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

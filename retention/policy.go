@@ -3,6 +3,7 @@ package retention
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -360,21 +361,12 @@ func (d *Decision) Fields() []string {
 			continue
 		}
 		for _, f := range r.Rule.Fields {
-			if !containsString(out, f) {
+			if !slices.Contains(out, f) {
 				out = append(out, f)
 			}
 		}
 	}
 	return out
-}
-
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (d *Decision) add(r Reason) {

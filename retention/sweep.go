@@ -273,7 +273,7 @@ func (s *Sweeper) Execute(ctx context.Context, opts *ExecuteOptions) (Report, er
 					Time: now, Action: privacy.ActionBypass, Actor: o.Bypass.Actor, Subject: r.Subject,
 					Ref: r.Ref, Reason: o.Bypass.Reason,
 				}); err != nil {
-					return rep, wrap("retention.Sweeper.Execute", fmt.Errorf("record %s disposed under bypass, bypass not audited: %w", r.Ref, err))
+					return rep, privacy.Wrap("retention.Sweeper.Execute", fmt.Errorf("record %s disposed under bypass, bypass not audited: %w", r.Ref, err))
 				}
 			}
 		case errors.Is(err, privacy.ErrNotFound):
