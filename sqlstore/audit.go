@@ -7,7 +7,11 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/smartbooqing/steward/privacy"
 )
@@ -107,6 +111,18 @@ func (s *Store) readEvents(ctx context.Context, dst []privacy.Event, query strin
 // write transaction has it already), so appends are serial however many
 // processes write; the lock is held until tx ends, so callers take it last.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []privacy.Event) ([]privacy.Event, error) {
+	return s.appendEventsOn(ctx, tx, nil, events)
+}
+
+// copyMinEvents is how many events make appendEventsOn send them by COPY:
+// fewer go faster as one INSERT, which needs no column types looked up.
+const copyMinEvents = 64
+
+// appendEventsOn is appendEvents with conn, if not nil, the connection tx
+// runs on (see [Store.writeOn]): in PostgreSQL through pgx, many events go
+// to the audit table by COPY, in tx, which the server takes in at about
+// twice the rate of an INSERT of arrays.
+func (s *Store) appendEventsOn(ctx context.Context, tx *sql.Tx, conn *sql.Conn, events []privacy.Event) ([]privacy.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -130,7 +146,17 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []privacy.E
 	}
 	var err error
 	if s.dialect == PostgreSQL {
-		err = s.insertEventsPostgres(ctx, tx, out, head)
+		copied := false
+		if conn != nil && len(out) >= copyMinEvents {
+			copied, err = copyEvents(ctx, conn, out)
+		}
+		switch {
+		case err != nil:
+		case copied:
+			_, err = tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, int64(head.Seq), head.Hash[:])
+		default:
+			err = s.insertEventsPostgres(ctx, tx, out, head)
+		}
 	} else {
 		err = s.insertEventsSQLite(ctx, tx, out, head)
 	}
@@ -192,3 +218,49 @@ func (s *Store) insertEventsSQLite(ctx context.Context, tx *sql.Tx, events []pri
 	_, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1`, int64(head.Seq), head.Hash[:])
 	return err
 }
+
+// copyEvents sends events to the audit table by COPY on conn, which must be
+// in the transaction that locked the audit head. It reports false, having
+// sent nothing, when conn is not a pgx connection.
+func copyEvents(ctx context.Context, conn *sql.Conn, events []privacy.Event) (bool, error) {
+	copied := false
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return nil
+		}
+		copied = true
+		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"audit"}, auditColumns, &eventRows{events: events, i: -1})
+		if err == nil && n != int64(len(events)) {
+			err = fmt.Errorf("COPY stored %d of %d audit events", n, len(events))
+		}
+		return err
+	})
+	return copied, err
+}
+
+// auditColumns are eventColumns, one name each.
+var auditColumns = strings.Split(strings.ReplaceAll(eventColumns, " ", ""), ",")
+
+// eventRows is events as a pgx.CopyFromSource, a row of eventColumns each.
+type eventRows struct {
+	events []privacy.Event
+	i      int
+	row    [12]any
+}
+
+func (r *eventRows) Next() bool {
+	r.i++
+	return r.i < len(r.events)
+}
+
+// Values returns the current row in one array reused from row to row: COPY
+// encodes a row before it asks for the next.
+func (r *eventRows) Values() ([]any, error) {
+	e := &r.events[r.i]
+	r.row = [12]any{int64(e.Seq), e.Time, string(e.Action), e.Actor, string(e.Subject), string(e.Ref.Category),
+		e.Ref.ID, e.Object, e.Count, e.Reason, e.Prev[:], e.Hash[:]}
+	return r.row[:], nil
+}
+
+func (r *eventRows) Err() error { return nil }

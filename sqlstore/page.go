@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/smartbooqing/steward/privacy"
@@ -68,7 +69,7 @@ func (s *Store) disposePage(ctx context.Context, op string, size int,
 		last privacy.Ref
 		n    int
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeOn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
 		if err := s.lockHolds(ctx, tx); err != nil {
 			return err
 		}
@@ -76,7 +77,19 @@ func (s *Store) disposePage(ctx context.Context, op string, size int,
 		if err != nil {
 			return err
 		}
-		page, err := queryRecords(ctx, tx, make([]privacy.Record, 0, min(size, 4096)), bind(s.dialect, query+s.q.forUpdateSkipLocked), args...)
+		// In PostgreSQL each row comes with its ctid: the page's rows are
+		// locked until it commits, so the ctid names the row version read
+		// until then, and the DELETE finds them without the primary key.
+		var (
+			rr   recordReader
+			tids []string
+		)
+		if s.dialect == PostgreSQL {
+			tids = make([]string, 0, min(size, 4096))
+			rr.tids = &tids
+			query = withTID(query)
+		}
+		page, err := readRecords(ctx, tx, &rr, make([]privacy.Record, 0, min(size, 4096)), bind(s.dialect, query+s.q.forUpdateSkipLocked), args...)
 		if err != nil || len(page) == 0 {
 			return err
 		}
@@ -89,20 +102,33 @@ func (s *Store) disposePage(ctx context.Context, op string, size int,
 		if err != nil {
 			return checkError{err}
 		}
-		var gone []privacy.Ref
+		var (
+			gone     []privacy.Ref
+			goneTIDs []string
+		)
 		for _, e := range events {
 			if e.Action != privacy.ActionDisposed {
 				continue
 			}
-			if _, found := slices.BinarySearchFunc(page, e.Ref, func(r privacy.Record, ref privacy.Ref) int { return r.Ref.Compare(ref) }); !found {
+			i, found := slices.BinarySearchFunc(page, e.Ref, func(r privacy.Record, ref privacy.Ref) int { return r.Ref.Compare(ref) })
+			if !found {
 				return &privacy.Error{Op: op, Ref: e.Ref, Msg: "tombstone for a record not in the page", Err: privacy.ErrInvalid}
 			}
-			gone = append(gone, e.Ref)
+			if tids != nil {
+				goneTIDs = append(goneTIDs, tids[i])
+			} else {
+				gone = append(gone, e.Ref)
+			}
 		}
-		if err := s.deleteRecords(ctx, tx, gone); err != nil {
+		if tids != nil {
+			err = s.deleteTIDs(ctx, tx, goneTIDs)
+		} else {
+			err = s.deleteRecords(ctx, tx, gone)
+		}
+		if err != nil {
 			return err
 		}
-		_, err = s.appendEvents(ctx, tx, events)
+		_, err = s.appendEventsOn(ctx, tx, conn, events)
 		return err
 	})
 	if ce, ok := err.(checkError); ok {
@@ -115,8 +141,7 @@ func (s *Store) disposePage(ctx context.Context, op string, size int,
 }
 
 // deleteRecords deletes the records refs in one statement (a few in SQLite),
-// and fails unless it deleted each of them: the caller holds them locked, so
-// a record that is not there means a tombstone named one twice.
+// and fails unless it deleted each of them (checkDeleted).
 func (s *Store) deleteRecords(ctx context.Context, tx *sql.Tx, refs []privacy.Ref) error {
 	if len(refs) == 0 {
 		return nil
@@ -152,11 +177,39 @@ func (s *Store) deleteRecords(ctx context.Context, tx *sql.Tx, refs []privacy.Re
 			deleted += k
 		}
 	}
-	if deleted != int64(len(refs)) {
+	return checkDeleted(deleted, len(refs))
+}
+
+// deleteTIDs deletes the PostgreSQL rows whose ctids are tids, rows the
+// transaction holds locked, and fails unless it deleted each of them.
+func (s *Store) deleteTIDs(ctx context.Context, tx *sql.Tx, tids []string) error {
+	if len(tids) == 0 {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, deleteTIDsPostgres, tids)
+	if err != nil {
+		return err
+	}
+	deleted, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	return checkDeleted(deleted, len(tids))
+}
+
+// checkDeleted fails unless deleted is want: the caller holds the rows
+// locked, so a record that is not there means a tombstone named one twice.
+func checkDeleted(deleted int64, want int) error {
+	if deleted != int64(want) {
 		return &privacy.Error{Op: "sqlstore.Store", Err: privacy.ErrInvalid,
-			Msg: fmt.Sprintf("%d tombstones but %d records deleted: a record has two tombstones", len(refs), deleted)}
+			Msg: fmt.Sprintf("%d tombstones but %d records deleted: a record has two tombstones", want, deleted)}
 	}
 	return nil
+}
+
+// withTID is a query over recordColumns with the rows' ctid after them.
+func withTID(query string) string {
+	return strings.Replace(query, recordColumns+` FROM`, recordColumns+`, ctid FROM`, 1)
 }
 
 // sqliteDeleteRows is how many refs one DELETE names in SQLite.
@@ -179,6 +232,9 @@ const (
 	activeHoldsQuery  = `SELECT ` + holdColumns + ` FROM holds WHERE released_at IS NULL ORDER BY id`
 	// deletePostgres deletes the refs of two arrays, categories and IDs.
 	deletePostgres = `DELETE FROM records WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`
+	// deleteTIDsPostgres deletes rows by their ctids, by TID scan: a sweep's
+	// page deletes the rows it read and locked.
+	deleteTIDsPostgres = `DELETE FROM records WHERE ctid = ANY($1::tid[])`
 	// auditHeadQuery reads the head of the audit log; appends add FOR UPDATE
 	// in PostgreSQL.
 	auditHeadQuery = `SELECT seq, hash FROM audit_head WHERE id = 1`

@@ -126,6 +126,11 @@ type recordReader struct {
 	category, id, subject, body sql.RawBytes
 	created                     dbTime
 	restricted                  bool
+	// tids, if not nil, collects a column after recordColumns: the row's
+	// ctid in PostgreSQL, by which a locked row is deleted without an
+	// index lookup.
+	tids *[]string
+	tid  sql.RawBytes
 
 	lastCategory privacy.Category
 	lastSubject  privacy.SubjectID
@@ -135,7 +140,13 @@ type recordReader struct {
 func (rr *recordReader) scan(rows *sql.Rows, r *privacy.Record) error {
 	// RawBytes are valid only until the next Next; every string kept is a
 	// copy.
-	if err := rows.Scan(&rr.category, &rr.id, &rr.subject, &rr.created, &rr.restricted, &rr.body); err != nil {
+	var err error
+	if rr.tids != nil {
+		err = rows.Scan(&rr.category, &rr.id, &rr.subject, &rr.created, &rr.restricted, &rr.body, &rr.tid)
+	} else {
+		err = rows.Scan(&rr.category, &rr.id, &rr.subject, &rr.created, &rr.restricted, &rr.body)
+	}
+	if err != nil {
 		return err
 	}
 	if string(rr.category) != string(rr.lastCategory) {
@@ -149,17 +160,23 @@ func (rr *recordReader) scan(rows *sql.Rows, r *privacy.Record) error {
 	if err := decodeBody(rr.body, r, &rr.fields); err != nil {
 		return &privacy.Error{Op: "sqlstore", Ref: r.Ref, Msg: "reading the stored record", Err: err}
 	}
+	if rr.tids != nil {
+		*rr.tids = append(*rr.tids, string(rr.tid))
+	}
 	return nil
 }
 
 // queryRecords appends the records a query over recordColumns returns to dst.
 func queryRecords(ctx context.Context, q rowQuerier, dst []privacy.Record, query string, args ...any) ([]privacy.Record, error) {
+	return readRecords(ctx, q, &recordReader{}, dst, query, args...)
+}
+
+func readRecords(ctx context.Context, q rowQuerier, rr *recordReader, dst []privacy.Record, query string, args ...any) ([]privacy.Record, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return dst, err
 	}
 	defer rows.Close()
-	var rr recordReader
 	for rows.Next() {
 		dst = append(dst, privacy.Record{})
 		if err := rr.scan(rows, &dst[len(dst)-1]); err != nil {

@@ -33,6 +33,30 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return writeTx(ctx, s.db, s.dialect, fn)
 }
 
+// writeOn is write with the transaction on a connection of its own, conn,
+// which fn may use beneath database/sql (conn.Raw) for what database/sql
+// cannot say, such as PostgreSQL's COPY; what it does there is part of tx.
+// In SQLite conn is nil.
+func (s *Store) writeOn(ctx context.Context, fn func(tx *sql.Tx, conn *sql.Conn) error) error {
+	if s.dialect == SQLite {
+		return s.write(ctx, func(tx *sql.Tx) error { return fn(tx, nil) })
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx, conn); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 // exec runs one writing statement on its own, which needs no transaction to
 // be atomic; in SQLite it waits for the write lock as write does.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
