@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/smartbooqing/steward/privacy"
@@ -48,7 +50,7 @@ type PagedInventory interface {
 	// records another sweeper has locked: that sweeper decides on them);
 	// reads the active holds covering each, such that a hold stored before the
 	// step began is seen and one stored concurrently is seen or waits until
-	// the step ends; and calls decide with the records and their holds
+	// the step ends; and calls decide once with the records and their holds
 	// (holds[i] covers page[i]). decide returns the audit events to append, in
 	// order: each event whose Action is privacy.ActionDisposed is the tombstone
 	// of a record of the page, named in its Ref, which the store deletes;
@@ -58,6 +60,26 @@ type PagedInventory interface {
 	// record and the number of records in the page; an empty page ends a walk.
 	DisposePage(ctx context.Context, after privacy.Ref, size int,
 		decide func(page []privacy.Record, holds [][]Hold) ([]privacy.Event, error)) (last privacy.Ref, n int, err error)
+}
+
+// ConcurrentPages is an optional interface of a [PagedInventory] whose
+// pages may be under way at once, each in its own atomic step, such as a
+// database with a connection per page. A [Sweeper] then starts the next page
+// as soon as the one before it has been read (after that page's last
+// record, so that no record is in both) and so reads one page while it
+// writes the other.
+type ConcurrentPages interface {
+	PagedInventory
+	// PagesAtOnce is how many pages a sweep may have under way at once; 1
+	// or less means one.
+	PagesAtOnce() int
+}
+
+func pagesAtOnce(inv PagedInventory) int {
+	if c, ok := inv.(ConcurrentPages); ok {
+		return max(c.PagesAtOnce(), 1)
+	}
+	return 1
 }
 
 // Sweeper finds records whose retention has ended or whose storage limit has
@@ -303,7 +325,7 @@ func (s *Sweeper) executeCandidates(ctx context.Context, inv CandidateInventory,
 		page := func(after privacy.Ref, size int, decide func([]privacy.Record, [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
 			return inv.DisposeCandidatePage(ctx, b.Category, b.CreatedBefore, after, size, decide)
 		}
-		if err := s.walkPages(page, privacy.Ref{Category: b.Category}, o, rep, resolve, now, report); err != nil || rep.Capped {
+		if err := s.walkPages(page, privacy.Ref{Category: b.Category}, pagesAtOnce(inv), o, rep, resolve, now, report); err != nil || rep.Capped {
 			return err
 		}
 	}
@@ -317,54 +339,127 @@ func (s *Sweeper) executePaged(ctx context.Context, inv PagedInventory, o *Execu
 	page := func(after privacy.Ref, size int, decide func([]privacy.Record, [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
 		return inv.DisposePage(ctx, after, size, decide)
 	}
-	return s.walkPages(page, o.After, o, rep, resolve, now, report)
+	return s.walkPages(page, o.After, pagesAtOnce(inv), o, rep, resolve, now, report)
 }
 
-// walkPages disposes of what is due, a page at a time, from after on.
+// walkPages disposes of what is due, a page at a time, from after on, with
+// up to atOnce pages under way. A page is started once the one before it
+// has been read, after that page's last record, so pages never share a
+// record; while one page is written and committed the next is read. The
+// cap is claimed page by page in the order the pages were read, and the
+// report's Next only moves past pages that are done, so that a run stopped
+// part-way resumes from before any page that did not finish.
 func (s *Sweeper) walkPages(disposePage func(after privacy.Ref, size int, decide func([]privacy.Record, [][]Hold) ([]privacy.Event, error)) (privacy.Ref, int, error),
-	after privacy.Ref, o *ExecuteOptions, rep *Report, resolve func(*privacy.Record, []Hold, time.Time) Decision, now time.Time, report func()) error {
-	var events []privacy.Event
-	for {
-		var page Report
-		decide := func(recs []privacy.Record, holds [][]Hold) ([]privacy.Event, error) {
-			events, page = events[:0], Report{}
-			for i := range recs {
-				r := &recs[i]
-				d := resolve(r, holds[i], now)
-				if d.Outcome == Due {
-					if o.Max > 0 && rep.Disposed+page.Disposed >= o.Max {
-						page.Capped = true
-						break
+	after privacy.Ref, atOnce int, o *ExecuteOptions, rep *Report, resolve func(*privacy.Record, []Hold, time.Time) Decision, now time.Time, report func()) error {
+	type (
+		// read is sent by a page's decide: where the next page starts, or
+		// that none follows.
+		read struct {
+			next privacy.Ref
+			more bool
+		}
+		done struct {
+			k    int
+			page Report
+			n    int
+			err  error
+		}
+	)
+	var (
+		mu      sync.Mutex // guards claimed
+		claimed = rep.Disposed
+		reads   = make(chan read, 1)
+		dones   = make(chan done, atOnce)
+	)
+	start := func(k int, after privacy.Ref) {
+		go func() {
+			var (
+				page     Report
+				events   []privacy.Event
+				signaled bool
+			)
+			decide := func(recs []privacy.Record, holds [][]Hold) ([]privacy.Event, error) {
+				mu.Lock()
+				claimed -= page.Disposed // a second call with the page replaces the first
+				events, page = slices.Grow(events[:0], len(recs)), Report{}
+				for i := range recs {
+					r := &recs[i]
+					d := resolve(r, holds[i], now)
+					if d.Outcome == Due {
+						if o.Max > 0 && claimed >= o.Max {
+							page.Capped = true
+							break
+						}
+						events = append(events, tombstone(r, &d, s.actor, now))
+						page.Disposed++
+						claimed++
+						if o.Bypass != nil && s.policy.Resolve(r, holds[i], now).Outcome != Due {
+							events = append(events, privacy.Event{
+								Time: now, Action: privacy.ActionBypass, Actor: o.Bypass.Actor, Subject: r.Subject, Ref: r.Ref, Reason: o.Bypass.Reason,
+							})
+						}
 					}
-					events = append(events, tombstone(r, &d, s.actor, now))
-					page.Disposed++
-					if o.Bypass != nil && s.policy.Resolve(r, holds[i], now).Outcome != Due {
-						events = append(events, privacy.Event{
-							Time: now, Action: privacy.ActionBypass, Actor: o.Bypass.Actor, Subject: r.Subject, Ref: r.Ref, Reason: o.Bypass.Reason,
-						})
-					}
+					page.Scanned++
+					page.Next = r.Ref
 				}
-				page.Scanned++
-				page.Next = r.Ref
+				mu.Unlock()
+				if !signaled && len(recs) > 0 {
+					signaled = true
+					// Fewer records than asked for means none are left
+					// after them (but those another sweeper holds).
+					reads <- read{next: recs[len(recs)-1].Ref, more: len(recs) == o.PageSize && !page.Capped}
+				}
+				return events, nil
 			}
-			return events, nil
+			_, n, err := disposePage(after, o.PageSize, decide)
+			if !signaled {
+				reads <- read{}
+			}
+			dones <- done{k: k, page: page, n: n, err: err}
+		}()
+	}
+	var (
+		started, running = 1, 1
+		reading          = true // the newest page has not sent its read yet
+		next             *privacy.Ref
+		finished         = map[int]done{}
+		settled          int // pages 0..settled-1 are done and in rep.Next
+		firstErr         error
+	)
+	start(0, after)
+	for running > 0 {
+		select {
+		case r := <-reads:
+			reading = false
+			if r.more {
+				next = &r.next
+			}
+		case d := <-dones:
+			running--
+			switch {
+			case d.err == nil:
+				rep.Scanned += d.page.Scanned
+				rep.Disposed += d.page.Disposed
+				rep.Capped = rep.Capped || d.page.Capped
+			case firstErr == nil:
+				firstErr = d.err
+			}
+			finished[d.k] = d
+			for f, ok := finished[settled]; ok && f.err == nil; f, ok = finished[settled] {
+				if f.n > 0 {
+					rep.Next = f.page.Next
+				}
+				delete(finished, settled)
+				settled++
+			}
+			report()
 		}
-		_, n, err := disposePage(after, o.PageSize, decide)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return nil
-		}
-		rep.Scanned += page.Scanned
-		rep.Disposed += page.Disposed
-		rep.Next, after = page.Next, page.Next
-		report()
-		if page.Capped {
-			rep.Capped = true
-			return nil
+		if next != nil && !reading && running < atOnce && firstErr == nil {
+			start(started, *next)
+			started, running, reading, next = started+1, running+1, true, nil
 		}
 	}
+	return firstErr
 }
 
 // tombstone is the audit entry of a disposal: which record, whose, under

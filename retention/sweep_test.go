@@ -30,13 +30,28 @@ type fixture struct {
 // the record-at-a-time path.
 type recordAtATime struct{ retention.Inventory }
 
-// paths runs a test over both sweep paths: record at a time, and paged.
-func paths(t *testing.T, test func(t *testing.T, paged bool)) {
-	t.Run("record at a time", func(t *testing.T) { test(t, false) })
-	t.Run("paged", func(t *testing.T) { test(t, true) })
+// pagesAtOnce lets a sweep have three pages of a store under way at once.
+type pagesAtOnce struct{ *retention.MemoryStore }
+
+func (pagesAtOnce) PagesAtOnce() int { return 3 }
+
+// sweepPath is the way a fixture's sweeper goes through its store.
+type sweepPath int
+
+const (
+	recordsPath sweepPath = iota // record at a time
+	pagedPath                    // a page at a time, by PagedInventory
+	atOncePath                   // pages under way at once, by ConcurrentPages
+)
+
+// paths runs a test over every sweep path.
+func paths(t *testing.T, test func(t *testing.T, path sweepPath)) {
+	t.Run("record at a time", func(t *testing.T) { test(t, recordsPath) })
+	t.Run("paged", func(t *testing.T) { test(t, pagedPath) })
+	t.Run("pages at once", func(t *testing.T) { test(t, atOncePath) })
 }
 
-func newFixture(t *testing.T, paged bool, rules ...retention.Rule) *fixture {
+func newFixture(t *testing.T, path sweepPath, rules ...retention.Rule) *fixture {
 	t.Helper()
 	if rules == nil {
 		rules = []retention.Rule{
@@ -48,9 +63,14 @@ func newFixture(t *testing.T, paged bool, rules ...retention.Rule) *fixture {
 	f.store = retention.NewMemoryStore(f.audit)
 	f.holds = retention.NewHolds(f.store, &retention.HoldsOptions{Audit: f.audit, Clock: f.clock})
 	var err error
-	var inv retention.Inventory = f.store
-	if !paged {
+	var inv retention.Inventory
+	switch path {
+	case recordsPath:
 		inv = recordAtATime{f.store}
+	case pagedPath:
+		inv = f.store
+	case atOncePath:
+		inv = pagesAtOnce{f.store}
 	}
 	f.sweeper, err = retention.NewSweeper(inv, f.store, policy(t, rules...), &retention.SweeperOptions{Clock: f.clock, Audit: f.audit})
 	require.NoError(t, err)
@@ -97,8 +117,8 @@ func (f *fixture) plan(t *testing.T) []privacy.Ref {
 }
 
 func TestSweepDisposesOfWhatIsDueAndNothingElse(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged)
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path)
 		f.invoices(t, "a", 2019, 2)
 		f.invoices(t, "b", 2020, 1)
 		f.add(t, "contact", "a", "a", day(2019, 1, 1), map[string]time.Time{privacy.EventContractEnded: day(2026, 6, 1)})
@@ -140,8 +160,8 @@ func TestSweepDisposesOfWhatIsDueAndNothingElse(t *testing.T) {
 }
 
 func TestTombstoneHasNoContent(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged)
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path)
 		f.invoices(t, "a", 2019, 1)
 		f.clock.Set(day(2027, 1, 1))
 		_, err := f.sweeper.Execute(f.ctx, nil)
@@ -160,8 +180,8 @@ func TestTombstoneHasNoContent(t *testing.T) {
 }
 
 func TestHoldPlacedBetweenPlanAndExecuteKeepsTheRecord(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged)
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path)
 		f.invoices(t, "a", 2019, 3)
 		f.clock.Set(day(2027, 1, 1))
 		require.Len(t, f.plan(t), 3)
@@ -178,7 +198,7 @@ func TestHoldPlacedBetweenPlanAndExecuteKeepsTheRecord(t *testing.T) {
 }
 
 func TestHoldPlacedWhileExecuteRunsWins(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t, recordsPath)
 	f.invoices(t, "a", 2019, 5)
 	f.clock.Set(day(2027, 1, 1))
 	last := privacy.Ref{Category: "invoice", ID: "2019-a-004"}
@@ -206,8 +226,8 @@ func TestHoldPlacedWhileExecuteRunsWins(t *testing.T) {
 }
 
 func TestEventRecordedAfterPlanningIsHonoured(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged, retention.Rule{Name: "lead", Category: "lead", Delete: retention.Years(1), Zone: retention.DutchZone},
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path, retention.Rule{Name: "lead", Category: "lead", Delete: retention.Years(1), Zone: retention.DutchZone},
 			retention.Rule{Name: "client", Category: "lead", Keep: retention.Years(7), Anchor: retention.OnEvent("became.client"), Zone: retention.DutchZone})
 		f.add(t, "lead", "1", "a", day(2019, 1, 1), map[string]time.Time{"became.client": day(2019, 6, 1)})
 		f.add(t, "lead", "2", "a", day(2019, 1, 1), map[string]time.Time{})
@@ -219,8 +239,8 @@ func TestEventRecordedAfterPlanningIsHonoured(t *testing.T) {
 }
 
 func TestExecuteCapAndResume(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged)
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path)
 		f.invoices(t, "a", 2019, 5)
 		f.invoices(t, "b", 2024, 2)
 		f.clock.Set(day(2027, 1, 1))
@@ -249,9 +269,9 @@ func TestExecuteCapAndResume(t *testing.T) {
 }
 
 func TestExecuteCancelledPartWayIsSafeToRunAgain(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
+	paths(t, func(t *testing.T, path sweepPath) {
 		const n = 2500 // more than two pages
-		f := newFixture(t, paged)
+		f := newFixture(t, path)
 		f.invoices(t, "a", 2019, n)
 		f.clock.Set(day(2027, 1, 1))
 		ctx, cancel := context.WithCancel(f.ctx)
@@ -275,8 +295,8 @@ func TestExecuteCancelledPartWayIsSafeToRunAgain(t *testing.T) {
 }
 
 func TestConcurrentSweepersNeverDisposeTwice(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged)
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path)
 		f.invoices(t, "a", 2019, 200)
 		f.invoices(t, "b", 2025, 50)
 		f.clock.Set(day(2027, 1, 1))
@@ -302,8 +322,8 @@ func TestConcurrentSweepersNeverDisposeTwice(t *testing.T) {
 }
 
 func TestBypassOverridesGovernanceOnlyAndIsAudited(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged, retention.Rule{Name: "tickets", Category: "ticket", Keep: retention.Years(10), Zone: retention.DutchZone},
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path, retention.Rule{Name: "tickets", Category: "ticket", Keep: retention.Years(10), Zone: retention.DutchZone},
 			retention.DutchFiscal("invoice", nil))
 		f.add(t, "ticket", "t1", "a", day(2019, 1, 1), nil)
 		f.invoices(t, "a", 2019, 1)
@@ -327,8 +347,8 @@ func TestBypassOverridesGovernanceOnlyAndIsAudited(t *testing.T) {
 }
 
 func TestBypassDisposesWhatOnlyGovernanceKept(t *testing.T) {
-	paths(t, func(t *testing.T, paged bool) {
-		f := newFixture(t, paged,
+	paths(t, func(t *testing.T, path sweepPath) {
+		f := newFixture(t, path,
 			retention.Rule{Name: "keep", Category: "ticket", Keep: retention.Years(10), Zone: retention.DutchZone},
 			retention.Rule{Name: "limit", Category: "ticket", Delete: retention.Years(1), Zone: retention.DutchZone})
 		f.add(t, "ticket", "t1", "a", day(2019, 1, 1), nil)
@@ -346,7 +366,7 @@ func TestBypassDisposesWhatOnlyGovernanceKept(t *testing.T) {
 }
 
 func TestSweepWithStoreThatFailsReportsRefusal(t *testing.T) {
-	f := newFixture(t, false)
+	f := newFixture(t, recordsPath)
 	f.invoices(t, "a", 2019, 3)
 	f.clock.Set(day(2027, 1, 1))
 	inv := failingDispose{Inventory: f.store, fail: privacy.Ref{Category: "invoice", ID: "2019-a-001"}}

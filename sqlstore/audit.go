@@ -1,16 +1,16 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"iter"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/smartbooqing/steward/privacy"
@@ -106,8 +106,8 @@ func (s *Store) readEvents(ctx context.Context, dst []privacy.Event, query strin
 	return dst, rows.Err()
 }
 
-// appendEvents chains events after the log's head and stores them, inside
-// tx, and returns them as stored. It locks the head row first (in SQLite the
+// appendEvents chains events after the log's head, in place, and stores
+// them, inside tx, and returns them as stored. It locks the head row first (in SQLite the
 // write transaction has it already), so appends are serial however many
 // processes write; the lock is held until tx ends, so callers take it last.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []privacy.Event) ([]privacy.Event, error) {
@@ -138,11 +138,10 @@ func (s *Store) appendEventsOn(ctx context.Context, tx *sql.Tx, conn *sql.Conn, 
 		return nil, fmt.Errorf("the audit head hash has %d bytes, want %d", len(hash), len(head.Hash))
 	}
 	copy(head.Hash[:], hash)
-	out := make([]privacy.Event, len(events))
-	for i, e := range events {
-		e = e.Chain(head)
-		head = privacy.Head{Seq: e.Seq, Hash: e.Hash}
-		out[i] = e
+	out := events
+	for i := range out {
+		out[i] = out[i].Chain(head)
+		head = privacy.Head{Seq: out[i].Seq, Hash: out[i].Hash}
 	}
 	var err error
 	if s.dialect == PostgreSQL {
@@ -230,37 +229,62 @@ func copyEvents(ctx context.Context, conn *sql.Conn, events []privacy.Event) (bo
 			return nil
 		}
 		copied = true
-		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"audit"}, auditColumns, &eventRows{events: events, i: -1})
-		if err == nil && n != int64(len(events)) {
-			err = fmt.Errorf("COPY stored %d of %d audit events", n, len(events))
+		tag, err := c.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(appendCopyEvents(nil, events)), copyEventsSQL)
+		if err == nil && tag.RowsAffected() != int64(len(events)) {
+			err = fmt.Errorf("COPY stored %d of %d audit events", tag.RowsAffected(), len(events))
 		}
 		return err
 	})
 	return copied, err
 }
 
-// auditColumns are eventColumns, one name each.
-var auditColumns = strings.Split(strings.ReplaceAll(eventColumns, " ", ""), ",")
+const copyEventsSQL = `COPY audit (` + eventColumns + `) FROM STDIN (FORMAT binary)`
 
-// eventRows is events as a pgx.CopyFromSource, a row of eventColumns each.
-type eventRows struct {
-	events []privacy.Event
-	i      int
-	row    [12]any
+// appendCopyEvents appends events to dst in PostgreSQL's binary COPY format
+// (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4),
+// a row of eventColumns each: bigint and timestamptz as 8 bytes big-endian
+// (a timestamptz counts microseconds from 2000-01-01 UTC), text and bytea as
+// their bytes.
+func appendCopyEvents(dst []byte, events []privacy.Event) []byte {
+	size := 21
+	for i := range events {
+		e := &events[i]
+		size += 2 + 12*4 + 3*8 + 2*len(e.Hash) + len(e.Action) + len(e.Actor) + len(e.Subject) + len(e.Ref.Category) + len(e.Ref.ID) + len(e.Object) + len(e.Reason)
+	}
+	dst = slices.Grow(dst, size)
+	dst = append(dst, "PGCOPY\n\xff\r\n\x00"...)
+	dst = binary.BigEndian.AppendUint32(dst, 0) // flags
+	dst = binary.BigEndian.AppendUint32(dst, 0) // header extension length
+	num := func(dst []byte, v int64) []byte {
+		dst = binary.BigEndian.AppendUint32(dst, 8)
+		return binary.BigEndian.AppendUint64(dst, uint64(v))
+	}
+	str := func(dst []byte, v string) []byte {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
+		return append(dst, v...)
+	}
+	raw := func(dst []byte, v []byte) []byte {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
+		return append(dst, v...)
+	}
+	for i := range events {
+		e := &events[i]
+		dst = binary.BigEndian.AppendUint16(dst, 12)
+		dst = num(dst, int64(e.Seq))
+		dst = num(dst, e.Time.UnixMicro()-postgresEpoch)
+		dst = str(dst, string(e.Action))
+		dst = str(dst, e.Actor)
+		dst = str(dst, string(e.Subject))
+		dst = str(dst, string(e.Ref.Category))
+		dst = str(dst, e.Ref.ID)
+		dst = str(dst, e.Object)
+		dst = num(dst, e.Count)
+		dst = str(dst, e.Reason)
+		dst = raw(dst, e.Prev[:])
+		dst = raw(dst, e.Hash[:])
+	}
+	return binary.BigEndian.AppendUint16(dst, 0xffff) // trailer: -1
 }
 
-func (r *eventRows) Next() bool {
-	r.i++
-	return r.i < len(r.events)
-}
-
-// Values returns the current row in one array reused from row to row: COPY
-// encodes a row before it asks for the next.
-func (r *eventRows) Values() ([]any, error) {
-	e := &r.events[r.i]
-	r.row = [12]any{int64(e.Seq), e.Time, string(e.Action), e.Actor, string(e.Subject), string(e.Ref.Category),
-		e.Ref.ID, e.Object, e.Count, e.Reason, e.Prev[:], e.Hash[:]}
-	return r.row[:], nil
-}
-
-func (r *eventRows) Err() error { return nil }
+// postgresEpoch is 2000-01-01 00:00:00 UTC in Unix microseconds.
+var postgresEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()

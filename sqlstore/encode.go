@@ -156,6 +156,24 @@ func decodeBody(b []byte, r *privacy.Record, slab *fieldSlab) error {
 	return d.err
 }
 
+// decodeEvents sets r's Events from b and leaves its Fields nil, reading no
+// further than the events: what a sweep decides on.
+func decodeEvents(b []byte, r *privacy.Record) error {
+	d := bodyDecoder{b: b}
+	if v := d.u8(); v != bodyVersion {
+		return fmt.Errorf("%w: version %d", errBody, v)
+	}
+	if n := d.count(); n > 0 {
+		d.s = string(b)
+		r.Events = make(map[string]time.Time, n)
+		for range n {
+			name := d.str()
+			r.Events[name] = time.UnixMicro(d.varint()).UTC()
+		}
+	}
+	return d.err
+}
+
 // bodyDecoder reads a body from offset i of b; s is the same bytes as a
 // string, which strings are cut from. After the first error every read
 // returns a zero value and err keeps that error.

@@ -98,7 +98,10 @@ func TestSweepStatementsUseIndexes(t *testing.T) {
 			} else {
 				statements[4].args = []any{"'client-00007'", "'invoice'", "'0000350'"}
 				statements[5].args = []any{"'client-00007'"}
-				statements = append(statements, statement{"delete", deletePostgres, []any{"'{invoice,invoice}'", "'{0000001,0000002}'"}, `records_pkey`, false})
+				statements = append(statements,
+					statement{"delete", deletePostgres, []any{"'{invoice,invoice}'", "'{0000001,0000002}'"}, `records_pkey`, false},
+					statement{"delete a page", deleteTIDsPostgres, []any{"'{\"(0,1)\",\"(0,2)\"}'"}, `Tid Scan on records`, false},
+					statement{"candidate page with ctids", withTID(candidateQuery) + q.forUpdateSkipLocked, candidates, `records_pkey`, false})
 			}
 			for _, st := range statements {
 				plan := explain(t, s, st.query, st.args)

@@ -3,10 +3,15 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -40,6 +45,17 @@ func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
 		return privacy.Ref{}, 0, &privacy.Error{Op: op, Msg: "page size must be positive", Err: privacy.ErrInvalid}
 	}
 	return s.disposePage(ctx, op, size, decide, pageQuery, string(after.Category), after.ID, size)
+}
+
+// PagesAtOnce implements retention.ConcurrentPages: in PostgreSQL a sweep
+// reads its next page on a second connection while the last one is written
+// and committed; in SQLite, where one transaction writes at a time, it has
+// one page under way.
+func (s *Store) PagesAtOnce() int {
+	if s.dialect == PostgreSQL {
+		return 2
+	}
+	return 1
 }
 
 // DisposeCandidatePage implements retention.CandidateInventory: it is
@@ -81,15 +97,22 @@ func (s *Store) disposePage(ctx context.Context, op string, size int,
 		// locked until it commits, so the ctid names the row version read
 		// until then, and the DELETE finds them without the primary key.
 		var (
-			rr   recordReader
+			rr   = recordReader{envelope: true}
 			tids []string
+			page = make([]privacy.Record, 0, min(size, maxPageAlloc))
+			read bool
 		)
 		if s.dialect == PostgreSQL {
-			tids = make([]string, 0, min(size, 4096))
+			tids = make([]string, 0, cap(page))
 			rr.tids = &tids
 			query = withTID(query)
+			if page, read, err = readPagePostgres(ctx, conn, &rr, page, query+s.q.forUpdateSkipLocked, args...); err != nil {
+				return err
+			}
 		}
-		page, err := readRecords(ctx, tx, &rr, make([]privacy.Record, 0, min(size, 4096)), bind(s.dialect, query+s.q.forUpdateSkipLocked), args...)
+		if !read {
+			page, err = readRecords(ctx, tx, &rr, page, bind(s.dialect, query+s.q.forUpdateSkipLocked), args...)
+		}
 		if err != nil || len(page) == 0 {
 			return err
 		}
@@ -105,13 +128,13 @@ func (s *Store) disposePage(ctx context.Context, op string, size int,
 		var (
 			gone     []privacy.Ref
 			goneTIDs []string
+			i        = -1
 		)
 		for _, e := range events {
 			if e.Action != privacy.ActionDisposed {
 				continue
 			}
-			i, found := slices.BinarySearchFunc(page, e.Ref, func(r privacy.Record, ref privacy.Ref) int { return r.Ref.Compare(ref) })
-			if !found {
+			if i = pageIndex(page, i, e.Ref); i < 0 {
 				return &privacy.Error{Op: op, Ref: e.Ref, Msg: "tombstone for a record not in the page", Err: privacy.ErrInvalid}
 			}
 			if tids != nil {
@@ -180,6 +203,81 @@ func (s *Store) deleteRecords(ctx context.Context, tx *sql.Tx, refs []privacy.Re
 	return checkDeleted(deleted, len(refs))
 }
 
+// pageIndex returns the index of ref in page, which is in Ref order, or -1.
+// Tombstones come in page order, as a rule, so it looks at the records after
+// the last one found, at last, first.
+func pageIndex(page []privacy.Record, last int, ref privacy.Ref) int {
+	if last+1 < len(page) && page[last+1].Ref == ref {
+		return last + 1
+	}
+	cmp := func(r privacy.Record, ref privacy.Ref) int { return r.Ref.Compare(ref) }
+	if i, found := slices.BinarySearchFunc(page[last+1:], ref, cmp); found {
+		return last + 1 + i
+	}
+	if i, found := slices.BinarySearchFunc(page, ref, cmp); found {
+		return i
+	}
+	return -1
+}
+
+// maxPageAlloc bounds what a page allocates for its records before it
+// has read them, whatever page size a caller asks for.
+const maxPageAlloc = 1 << 14
+
+// readPagePostgres appends the records query selects, with their ctids (see
+// withTID), to dst, reading them through pgx on conn, the connection of the
+// page's transaction, in the binary format: a page is most of a sweep's
+// work in the client, and database/sql would convert every column of every
+// row on the way. It reports false, having read nothing, when conn is not a
+// pgx connection or the rows do not come in the binary format (a
+// connection in the simple protocol), for the caller to read them through
+// database/sql.
+func readPagePostgres(ctx context.Context, conn *sql.Conn, rr *recordReader, dst []privacy.Record, query string, args ...any) ([]privacy.Record, bool, error) {
+	read := false
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return nil
+		}
+		rows, err := c.Conn().Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		fields := rows.FieldDescriptions()
+		want := []uint32{pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.BoolOID, pgtype.ByteaOID, pgtype.TIDOID}
+		if len(fields) != len(want) {
+			return fmt.Errorf("a page has %d columns, want %d", len(fields), len(want))
+		}
+		for i, f := range fields {
+			// text is its bytes in either format.
+			if f.DataTypeOID != want[i] || f.Format != pgtype.BinaryFormatCode && f.DataTypeOID != pgtype.TextOID {
+				return nil
+			}
+		}
+		read = true
+		var tid []byte
+		for rows.Next() {
+			v := rows.RawValues()
+			if len(v[3]) != 8 || len(v[4]) != 1 || len(v[6]) != 6 {
+				return fmt.Errorf("a page row has a created, restricted or ctid value of %d, %d and %d bytes", len(v[3]), len(v[4]), len(v[6]))
+			}
+			created := time.UnixMicro(int64(binary.BigEndian.Uint64(v[3])) + postgresEpoch).UTC()
+			dst = append(dst, privacy.Record{})
+			if err := rr.record(&dst[len(dst)-1], v[0], v[1], v[2], created, v[4][0] != 0, v[5]); err != nil {
+				return err
+			}
+			tid = append(tid[:0], '(')
+			tid = strconv.AppendUint(tid, uint64(binary.BigEndian.Uint32(v[6])), 10)
+			tid = append(tid, ',')
+			tid = strconv.AppendUint(tid, uint64(binary.BigEndian.Uint16(v[6][4:])), 10)
+			*rr.tids = append(*rr.tids, string(append(tid, ')')))
+		}
+		return rows.Err()
+	})
+	return dst, read, err
+}
+
 // deleteTIDs deletes the PostgreSQL rows whose ctids are tids, rows the
 // transaction holds locked, and fails unless it deleted each of them.
 func (s *Store) deleteTIDs(ctx context.Context, tx *sql.Tx, tids []string) error {
@@ -234,7 +332,7 @@ const (
 	deletePostgres = `DELETE FROM records WHERE (category, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`
 	// deleteTIDsPostgres deletes rows by their ctids, by TID scan: a sweep's
 	// page deletes the rows it read and locked.
-	deleteTIDsPostgres = `DELETE FROM records WHERE ctid = ANY($1::tid[])`
+	deleteTIDsPostgres = `DELETE FROM records WHERE ctid = ANY($1::text[]::tid[])`
 	// auditHeadQuery reads the head of the audit log; appends add FOR UPDATE
 	// in PostgreSQL.
 	auditHeadQuery = `SELECT seq, hash FROM audit_head WHERE id = 1`

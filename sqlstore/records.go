@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"iter"
+	"time"
 
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -131,6 +132,8 @@ type recordReader struct {
 	// index lookup.
 	tids *[]string
 	tid  sql.RawBytes
+	// envelope leaves the records' Fields nil: a sweep decides on the rest.
+	envelope bool
 
 	lastCategory privacy.Category
 	lastSubject  privacy.SubjectID
@@ -149,19 +152,33 @@ func (rr *recordReader) scan(rows *sql.Rows, r *privacy.Record) error {
 	if err != nil {
 		return err
 	}
-	if string(rr.category) != string(rr.lastCategory) {
-		rr.lastCategory = privacy.Category(rr.category)
-	}
-	if string(rr.subject) != string(rr.lastSubject) {
-		rr.lastSubject = privacy.SubjectID(rr.subject)
-	}
-	*r = privacy.Record{Ref: privacy.Ref{Category: rr.lastCategory, ID: string(rr.id)}, Subject: rr.lastSubject,
-		Created: rr.created.t, Restricted: rr.restricted}
-	if err := decodeBody(rr.body, r, &rr.fields); err != nil {
-		return &privacy.Error{Op: "sqlstore", Ref: r.Ref, Msg: "reading the stored record", Err: err}
+	if err := rr.record(r, rr.category, rr.id, rr.subject, rr.created.t, rr.restricted, rr.body); err != nil {
+		return err
 	}
 	if rr.tids != nil {
 		*rr.tids = append(*rr.tids, string(rr.tid))
+	}
+	return nil
+}
+
+// record sets r from the columns of a row.
+func (rr *recordReader) record(r *privacy.Record, category, id, subject []byte, created time.Time, restricted bool, body []byte) error {
+	if string(category) != string(rr.lastCategory) {
+		rr.lastCategory = privacy.Category(category)
+	}
+	if string(subject) != string(rr.lastSubject) {
+		rr.lastSubject = privacy.SubjectID(subject)
+	}
+	*r = privacy.Record{Ref: privacy.Ref{Category: rr.lastCategory, ID: string(id)}, Subject: rr.lastSubject,
+		Created: created, Restricted: restricted}
+	var err error
+	if rr.envelope {
+		err = decodeEvents(body, r)
+	} else {
+		err = decodeBody(body, r, &rr.fields)
+	}
+	if err != nil {
+		return &privacy.Error{Op: "sqlstore", Ref: r.Ref, Msg: "reading the stored record", Err: err}
 	}
 	return nil
 }

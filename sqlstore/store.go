@@ -78,6 +78,7 @@ type Store struct {
 
 var (
 	_ retention.CandidateInventory = (*Store)(nil)
+	_ retention.ConcurrentPages    = (*Store)(nil)
 	_ retention.HoldStore          = (*Store)(nil)
 	_ privacy.AuditLog             = (*auditLog)(nil)
 	_ consent.Store                = (*consentStore)(nil)
