@@ -48,16 +48,18 @@ type PagedInventory interface {
 	// greater than after, in Ref order. Inside one atomic step it reads them,
 	// locking them so that no other sweeper gets them (a store may skip
 	// records another sweeper has locked: that sweeper decides on them);
-	// reads the active holds covering each, such that a hold stored before the
-	// step began is seen and one stored concurrently is seen or waits until
-	// the step ends; and calls decide once with the records and their holds
-	// (holds[i] covers page[i]). decide returns the audit events to append, in
-	// order: each event whose Action is privacy.ActionDisposed is the tombstone
-	// of a record of the page, named in its Ref, which the store deletes;
-	// other events are appended as they are. Deleting and appending happen in
-	// the same step. If decide returns an error the page changes nothing and
-	// DisposePage returns the error. It returns the Ref of the page's last
-	// record and the number of records in the page; an empty page ends a walk.
+	// reads the active holds covering each, such that a hold stored before
+	// the step began is seen and one stored concurrently is seen or waits
+	// until the step ends; and calls decide once with the records and their
+	// holds (holds[i] covers page[i]). The records may come without their
+	// Fields, which no sweep decides on, so that a store need not decode
+	// them. decide returns the audit events to append, in order: each event
+	// whose Action is privacy.ActionDisposed is the tombstone of a record of
+	// the page, named in its Ref, which the store deletes; other events are
+	// appended as they are. Deleting and appending happen in the same step.
+	// If decide returns an error the page changes nothing and DisposePage
+	// returns the error. It returns the Ref of the page's last record and
+	// the number of records in the page; an empty page ends a walk.
 	DisposePage(ctx context.Context, after privacy.Ref, size int,
 		decide func(page []privacy.Record, holds [][]Hold) ([]privacy.Event, error)) (last privacy.Ref, n int, err error)
 }

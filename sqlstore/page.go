@@ -27,14 +27,18 @@ import (
 //  2. The holds version; the active holds are read again only if it moved.
 //  3. The page: the next size records after after, in primary key order
 //     (keyset pagination), locked FOR UPDATE SKIP LOCKED in PostgreSQL so that
-//     sweepers running at once divide the records between them.
+//     sweepers running at once divide the records between them. The records
+//     come without their fields (see retention.PagedInventory).
 //  4. decide, with the holds covering each record.
-//  5. One DELETE of the records the tombstones name, and one INSERT of every
-//     event after locking the audit head, both in the page's transaction, so
-//     no record is deleted without its tombstone.
+//  5. One DELETE of the records the tombstones name (in PostgreSQL by the
+//     ctids read with them), and the events appended after locking the
+//     audit head (in PostgreSQL by COPY when there are many), both in the
+//     page's transaction, so no record is deleted without its tombstone.
 //
-// decide must not use the store. An error from decide, the database or the
-// context rolls the page back whole.
+// In PostgreSQL a page has a connection of its own, and a sweep has two
+// pages under way at once ([Store.PagesAtOnce]). decide must not use the
+// store. An error from decide, the database or the context rolls the page
+// back whole.
 func (s *Store) DisposePage(ctx context.Context, after privacy.Ref, size int,
 	decide func(page []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
 	const op = "sqlstore.Store.DisposePage"
