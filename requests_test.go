@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/smartbooqing/steward"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
+	"github.com/smartbooqing/steward/sqlstore"
 )
 
 func TestDeadlines(t *testing.T) {
@@ -320,4 +322,51 @@ func TestSweepCompletesErasureAfterAHoldReleasedDirectly(t *testing.T) {
 	for _, r := range left {
 		assert.True(t, r.Restricted)
 	}
+}
+
+// A Steward over sqlstore keeps its requests and archive grants in the
+// database: a host that restarts finds them, and carries a request out under
+// the policy it was received under.
+func TestRequestsAndGrantsOutliveTheProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "steward.db")
+	clock := privacy.NewSettableClock(time.Date(2024, 1, 31, 10, 0, 0, 0, ams))
+	policy, err := retention.NewPolicy(retention.DutchFiscal("invoice", nil))
+	require.NoError(t, err)
+	start := func() (*steward.Steward, *sqlstore.Store) {
+		st, err := sqlstore.Open(ctx, path, nil)
+		require.NoError(t, err)
+		s, err := steward.New(st, &steward.Options{Policy: policy, Clock: clock})
+		require.NoError(t, err)
+		return s, st
+	}
+	s, st := start()
+	require.NoError(t, st.PutRecord(ctx, privacy.Record{Ref: privacy.Ref{Category: "invoice", ID: "2019-17"}, Subject: "client-1", Created: day(2019, 3, 15)}))
+	r, err := s.Receive(ctx, "client-1", privacy.RequestErasure)
+	require.NoError(t, err)
+	r, err = s.Extend(ctx, r.ID, 2, "many requests at once")
+	require.NoError(t, err)
+	_, err = s.Archive(ctx, "client-1", "accountant@firm", day(2030, 1, 1))
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+
+	s, st = start()
+	defer st.Close()
+	got, err := s.Request(ctx, "client-1", r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, r.ID, got.ID)
+	assert.Equal(t, 2, got.Extension)
+	assert.True(t, r.Due.Equal(got.Due), "due %v, want %v", got.Due, r.Due)
+	p, err := s.PolicyFor(got)
+	require.NoError(t, err)
+	assert.Same(t, policy, p)
+	done, err := s.Complete(ctx, r.ID)
+	require.NoError(t, err, "the request read back can be changed")
+	assert.Equal(t, privacy.RequestCompleted, done.State)
+	n := 0
+	for _, err := range s.Read(ctx, "accountant@firm", steward.PurposeAccountingConsultation, "client-1") {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 1, n, "the archive grant outlived the process")
 }

@@ -75,9 +75,13 @@ type Options struct {
 	Mask privacy.Mask
 	// Notifier tells recipients of rectification and erasure; nil tells no one.
 	Notifier Notifier
-	// Requests keeps data subject requests; nil keeps them in memory.
+	// Requests keeps data subject requests. Nil: the records store's when it
+	// has a Requests method returning a RequestStore (as sqlstore has), so
+	// that requests outlive the process with the records; else memory.
 	Requests RequestStore
-	// Archives keeps archive grants; nil keeps them in memory.
+	// Archives keeps archive grants. Nil: the records store's when it has an
+	// Archives method returning an ArchiveStore (as sqlstore has); else
+	// memory.
 	Archives ArchiveStore
 	// Zone is where request deadlines are counted; "" is Europe/Amsterdam.
 	Zone string
@@ -160,6 +164,12 @@ func New(records Records, opts *Options) (*Steward, error) {
 	}
 	if o.Mask == nil {
 		o.Mask = privacy.Null()
+	}
+	if rs, ok := records.(interface{ Requests() RequestStore }); ok && o.Requests == nil {
+		o.Requests = rs.Requests()
+	}
+	if as, ok := records.(interface{ Archives() ArchiveStore }); ok && o.Archives == nil {
+		o.Archives = as.Archives()
 	}
 	if o.Requests == nil {
 		o.Requests = NewMemoryRequests()

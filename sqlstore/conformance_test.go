@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/smartbooqing/steward"
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -24,6 +25,8 @@ func harness(open func(t testing.TB) *sqlstore.Store) storetest.Harness {
 		Consent:     func(t *testing.T) consent.Store { return open(t).Consent() },
 		Notices:     func(t *testing.T) consent.NoticeStore { return open(t).Notices() },
 		Disclosures: func(t *testing.T) consent.DisclosureStore { return open(t).Disclosures() },
+		Requests:    func(t *testing.T) steward.RequestStore { return open(t).Requests() },
+		Archives:    func(t *testing.T) steward.ArchiveStore { return open(t).Archives() },
 	}
 }
 

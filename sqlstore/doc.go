@@ -1,8 +1,8 @@
 // Package sqlstore keeps steward's bookkeeping in a SQL database: the host's
 // records as steward sees them, legal holds, the hash-chained audit log, the
-// consent history, published notices, legal orders and disclosures. One
-// [Store] serves them all, over SQLite or PostgreSQL, and passes every suite
-// of package storetest on both.
+// consent history, published notices, legal orders and disclosures, data
+// subject requests and archive grants. One [Store] serves them all, over
+// SQLite or PostgreSQL, and passes every suite of package storetest on both.
 //
 // # Basics
 //
@@ -20,10 +20,13 @@
 //	holds := retention.NewHolds(store, &retention.HoldsOptions{Audit: store.AuditLog()})
 //	sweeper, err := retention.NewSweeper(store, store, policy, &retention.SweeperOptions{Audit: store.AuditLog()})
 //
-// [Store.AuditLog], [Store.Consent], [Store.Notices] and [Store.Disclosures]
-// are views of the same store for the interfaces whose method names clash
-// with the inventory's (privacy.AuditLog, consent.Store, consent.NoticeStore,
-// consent.DisclosureStore). Hosts put records in with [Store.PutRecord], or
+// [Store.AuditLog], [Store.Consent], [Store.Notices], [Store.Disclosures],
+// [Store.Requests] and [Store.Archives] are views of the same store for the
+// interfaces whose method names clash with the inventory's
+// (privacy.AuditLog, consent.Store, consent.NoticeStore,
+// consent.DisclosureStore, steward.RequestStore, steward.ArchiveStore);
+// steward.New finds the audit log, the requests and the archive grants of a
+// Store given as its records by itself. Hosts put records in with [Store.PutRecord], or
 // [Store.PutRecords] in batches; [Store.BySubject], [Store.Update] and
 // [Store.Dispose] serve erasure and rectification one record at a time, and
 // [Store.EraseSubject] a whole subject in one transaction.

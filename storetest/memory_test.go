@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"testing"
 
+	"github.com/smartbooqing/steward"
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -22,5 +23,7 @@ func TestMemoryStores(t *testing.T) {
 		Consent:     func(*testing.T) consent.Store { return consent.NewMemoryStore() },
 		Notices:     func(*testing.T) consent.NoticeStore { return consent.NewMemoryNotices() },
 		Disclosures: func(*testing.T) consent.DisclosureStore { return consent.NewMemoryDisclosures() },
+		Requests:    func(*testing.T) steward.RequestStore { return steward.NewMemoryRequests() },
+		Archives:    func(*testing.T) steward.ArchiveStore { return steward.NewMemoryArchives() },
 	})
 }

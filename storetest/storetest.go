@@ -19,7 +19,8 @@
 // cases never see each other's data. A nil constructor skips its suite with a
 // message, as a driver in Go CDK's drivertest declares what it lacks. The
 // suites can also be run one by one: [RunAuditLog], [RunHoldStore],
-// [RunInventory], [RunConsentStore], [RunNoticeStore], [RunDisclosureStore].
+// [RunInventory], [RunConsentStore], [RunNoticeStore], [RunDisclosureStore],
+// [RunRequestStore], [RunArchiveStore].
 //
 // # What the suites check
 //
@@ -33,6 +34,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/smartbooqing/steward"
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -52,6 +54,10 @@ type Harness struct {
 	Notices func(t *testing.T) consent.NoticeStore
 	// Disclosures returns an empty disclosure store.
 	Disclosures func(t *testing.T) consent.DisclosureStore
+	// Requests returns an empty data subject request store.
+	Requests func(t *testing.T) steward.RequestStore
+	// Archives returns an empty archive grant store.
+	Archives func(t *testing.T) steward.ArchiveStore
 }
 
 // Inventory is an inventory under test with what the suite needs around it.
@@ -82,4 +88,6 @@ func Run(t *testing.T, h Harness) {
 	suite("Consent", h.Consent != nil, func(t *testing.T) { RunConsentStore(t, h.Consent) })
 	suite("Notices", h.Notices != nil, func(t *testing.T) { RunNoticeStore(t, h.Notices) })
 	suite("Disclosures", h.Disclosures != nil, func(t *testing.T) { RunDisclosureStore(t, h.Disclosures) })
+	suite("Requests", h.Requests != nil, func(t *testing.T) { RunRequestStore(t, h.Requests) })
+	suite("Archives", h.Archives != nil, func(t *testing.T) { RunArchiveStore(t, h.Archives) })
 }
