@@ -3,6 +3,7 @@ package steward_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"path/filepath"
 	"sync"
@@ -369,4 +370,74 @@ func TestRequestsAndGrantsOutliveTheProcess(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 1, n, "the archive grant outlived the process")
+}
+
+// scanCounter is a sqlstore that counts the records its full scans yield.
+type scanCounter struct {
+	*sqlstore.Store
+	scanned int
+}
+
+func (s *scanCounter) Scan(ctx context.Context, after privacy.Ref) iter.Seq2[privacy.Record, error] {
+	return func(yield func(privacy.Record, error) bool) {
+		for r, err := range s.Store.Scan(ctx, after) {
+			s.scanned++
+			if !yield(r, err) {
+				return
+			}
+		}
+	}
+}
+
+// Over sqlstore, Sweep finds the erasures a released hold held back through
+// the store's index: it completes them without reading every record.
+func TestSweepFindsHeldBackErasuresByIndex(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "steward.db"), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	store := &scanCounter{Store: st}
+	clock := privacy.NewSettableClock(day(2021, 6, 1))
+	policy, err := retention.NewPolicy(retention.DutchFiscal("invoice", nil))
+	require.NoError(t, err)
+	s, err := steward.New(store, &steward.Options{Policy: policy, Clock: clock})
+	require.NoError(t, err)
+	for i, sub := range []privacy.SubjectID{"client-1", "client-2"} {
+		for j := range 20 {
+			require.NoError(t, st.PutRecord(ctx, privacy.Record{
+				Ref: privacy.Ref{Category: "order", ID: fmt.Sprintf("%d-%02d", i, j)}, Subject: sub, Created: day(2020, 1, 1),
+				Fields: []privacy.Field{{Name: "email", Value: "jan@example.nl", Class: privacy.Personal}},
+			}))
+		}
+	}
+	_, err = s.Holds().Place(ctx, retention.Hold{ID: "h", Matter: "m", Ground: retention.GroundLaw, Scope: retention.SubjectScope("client-1"), PlacedBy: "legal"})
+	require.NoError(t, err)
+	rep, err := s.Erase(ctx, "client-1")
+	require.NoError(t, err)
+	require.Len(t, rep.Items, 20)
+	pending := 0
+	for r, err := range st.PendingErasures(ctx) {
+		require.NoError(t, err)
+		assert.Equal(t, privacy.SubjectID("client-1"), r.Subject)
+		pending++
+	}
+	assert.Equal(t, 20, pending, "the held records are found as pending")
+
+	_, err = s.Holds().Release(ctx, "h", "legal") // not through Steward
+	require.NoError(t, err)
+	sw, err := s.Sweep(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 20, sw.Completed)
+	assert.Zero(t, store.scanned, "no record read by a full scan")
+	for range st.PendingErasures(ctx) {
+		t.Fatal("an erasure is still pending")
+	}
+	for r, err := range st.BySubject(ctx, "client-1") {
+		t.Fatalf("record %s of the erased subject is left (err %v)", r.Ref, err)
+	}
+	n := 0
+	for range st.BySubject(ctx, "client-2") {
+		n++
+	}
+	assert.Equal(t, 20, n, "another subject is untouched")
 }

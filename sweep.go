@@ -8,6 +8,17 @@ import (
 	"github.com/smartbooqing/steward/retention"
 )
 
+// PendingFinder is an optional interface of a [Records] store that finds
+// the records carrying EventErasurePending — erasures a legal hold held
+// back — without reading the others, as sqlstore does through an index.
+// [Steward.Sweep] and [Steward.Release] use it when the store has it.
+type PendingFinder interface {
+	// PendingErasures yields every record whose events hold
+	// EventErasurePending, and may yield others, which are passed over.
+	// After an error it yields the error once and stops.
+	PendingErasures(ctx context.Context) iter.Seq2[privacy.Record, error]
+}
+
 // Release releases a legal hold, as Holds().Release, and then completes the
 // erasure of every record the hold kept whole during an erasure and no other
 // hold keeps now. It returns the released hold and how many records it
@@ -19,16 +30,32 @@ func (s *Steward) Release(ctx context.Context, id, by string) (retention.Hold, i
 		return h, 0, err
 	}
 	var records iter.Seq2[privacy.Record, error]
-	switch h.Scope.Kind {
-	case retention.ScopeSubject:
+	switch pf, ok := s.records.(PendingFinder); {
+	case h.Scope.Kind == retention.ScopeSubject:
 		records = s.records.BySubject(ctx, h.Scope.Subject)
-	case retention.ScopeCategory:
+	case ok:
+		records = covered(pf.PendingErasures(ctx), h.Scope)
+	case h.Scope.Kind == retention.ScopeCategory:
 		records = s.category(ctx, h.Scope.Category)
-	case retention.ScopeRecord:
+	case h.Scope.Kind == retention.ScopeRecord:
 		records = s.category(ctx, h.Scope.Ref.Category)
 	}
 	n, err := s.completePending(ctx, records)
 	return h, n, privacy.Wrap(op, err)
+}
+
+// covered yields the records of records that scope covers.
+func covered(records iter.Seq2[privacy.Record, error], scope retention.Scope) iter.Seq2[privacy.Record, error] {
+	return func(yield func(privacy.Record, error) bool) {
+		for r, err := range records {
+			if err == nil && !scope.Covers(&r) {
+				continue
+			}
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // category yields the records of one category through the records store's
@@ -62,11 +89,12 @@ type SweepReport struct {
 // Sweep disposes of every record that is due, as [retention.Sweeper.Execute],
 // and completes the erasures that holds released since held back.
 //
-// Finding those erasures reads the whole inventory once more, since a hold
-// released through Holds().Release leaves no other trace to follow; a sweep
-// that must read only the records that can be due uses the Sweeper
-// directly, and releases holds through [Steward.Release], which completes
-// the erasures in the hold's scope at once.
+// A records store that is a [PendingFinder] (sqlstore) finds those erasures
+// by index. With any other store, finding them reads the whole inventory
+// once more, since a hold released through Holds().Release leaves no other
+// trace to follow: such a host releases holds through [Steward.Release],
+// which completes the erasures in the hold's scope at once, and sweeps with
+// the Sweeper directly.
 func (s *Steward) Sweep(ctx context.Context, opts *retention.ExecuteOptions) (SweepReport, error) {
 	const op = "steward.Sweep"
 	sw, err := s.Sweeper()
@@ -78,7 +106,10 @@ func (s *Steward) Sweep(ctx context.Context, opts *retention.ExecuteOptions) (Sw
 	if err != nil || rep.Capped {
 		return out, err
 	}
-	inv := s.records.(retention.Inventory)
-	out.Completed, err = s.completePending(ctx, inv.Scan(ctx, privacy.Ref{}))
+	records := s.records.(retention.Inventory).Scan(ctx, privacy.Ref{})
+	if pf, ok := s.records.(PendingFinder); ok {
+		records = pf.PendingErasures(ctx)
+	}
+	out.Completed, err = s.completePending(ctx, records)
 	return out, privacy.Wrap(op, err)
 }

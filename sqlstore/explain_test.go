@@ -91,6 +91,7 @@ func TestSweepStatementsUseIndexes(t *testing.T) {
 				{"active holds", activeHoldsQuery, nil, `holds`, true},
 				{"covering holds", coveringQuery, []any{"client-00007", "invoice", "0000350"}, `holds_active_subject`, false},
 				{"subject's records", subjectQuery + q.forUpdate, []any{"client-00007"}, `records_subject`, false},
+				{"pending erasures", pendingQuery, after, `records_erasure_pending`, false},
 				{"audit head", auditHeadQuery + q.forUpdate, nil, `audit_head`, false},
 			}
 			if d == SQLite {

@@ -77,6 +77,12 @@ func Migrate(ctx context.Context, db *sql.DB, dialect Dialect) error {
 	if err != nil {
 		return &privacy.Error{Op: op, Err: err}
 	}
+	return migrate(ctx, db, dialect, ms)
+}
+
+// migrate applies the migrations of ms that db lacks, as Migrate describes.
+func migrate(ctx context.Context, db *sql.DB, dialect Dialect, ms []migration) error {
+	const op = "sqlstore.Migrate"
 	if dialect == SQLite {
 		if err := checkSQLite(ctx, db); err != nil {
 			return fail(ctx, op, err)

@@ -326,6 +326,9 @@ const (
 	// candidateQuery reads the next page of one category's records made
 	// before an instant, through the primary key.
 	candidateQuery = `SELECT ` + recordColumns + ` FROM records WHERE category = $1 AND id > $2 AND created < $3 ORDER BY category, id LIMIT $4`
+	// pendingQuery reads the next page of records with an erasure pending,
+	// through the partial index records_erasure_pending.
+	pendingQuery = `SELECT ` + recordColumns + ` FROM records WHERE erasure_pending AND (category, id) > ($1, $2) ORDER BY category, id LIMIT $3`
 	// subjectQuery reads a subject's records through records_subject.
 	subjectQuery = `SELECT ` + recordColumns + ` FROM records WHERE subject = $1 ORDER BY category, id`
 	// holdsVersionQuery and activeHoldsQuery read the holds a sweep checks

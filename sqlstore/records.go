@@ -7,11 +7,17 @@ import (
 	"iter"
 	"time"
 
+	"github.com/smartbooqing/steward"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
 )
 
 const recordColumns = `category, id, subject, created, restricted, body`
+
+// recordWriteColumns are the columns a write of a record sets: recordColumns
+// and erasure_pending, which says whether the record's events hold
+// steward.EventErasurePending, for [Store.PendingErasures] to find by index.
+const recordWriteColumns = recordColumns + `, erasure_pending`
 
 // PutRecord stores r, replacing a record with the same Ref. It returns an
 // error wrapping privacy.ErrInvalid if r does not validate. Times are kept
@@ -29,11 +35,12 @@ func (s *Store) PutRecord(ctx context.Context, r privacy.Record) error {
 }
 
 func (s *Store) putRecordQuery() string {
-	return bind(s.dialect, `INSERT INTO records (`+recordColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`+upsertRecord)
+	return bind(s.dialect, `INSERT INTO records (`+recordWriteColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`+upsertRecord)
 }
 
 func (s *Store) putRecordArgs(r *privacy.Record) []any {
-	return []any{string(r.Ref.Category), r.Ref.ID, string(r.Subject), timeArg(s.dialect, r.Created), r.Restricted, appendBody(nil, r)}
+	_, pending := r.Events[steward.EventErasurePending]
+	return []any{string(r.Ref.Category), r.Ref.ID, string(r.Subject), timeArg(s.dialect, r.Created), r.Restricted, appendBody(nil, r), pending}
 }
 
 // PutRecords stores recs in one transaction, each replacing a record with
@@ -64,7 +71,7 @@ func (s *Store) putRecords(ctx context.Context, tx *sql.Tx, recs []privacy.Recor
 	}
 	for start := 0; start < len(recs); start += putRecordsRows {
 		end := min(start+putRecordsRows, len(recs))
-		args := make([]any, 0, 6*(end-start))
+		args := make([]any, 0, recordWriteArgs*(end-start))
 		rows := 0
 		for i := start; i < end; i++ {
 			if last[recs[i].Ref] != i {
@@ -86,14 +93,17 @@ func (s *Store) putRecords(ctx context.Context, tx *sql.Tx, recs []privacy.Recor
 // putRecordsRows is how many records one INSERT of PutRecords carries.
 const putRecordsRows = 500
 
-// upsertRecords stores n records, given as 6n arguments.
+// recordWriteArgs is how many arguments putRecordArgs gives a record.
+const recordWriteArgs = 7
+
+// upsertRecords stores n records, given as recordWriteArgs·n arguments.
 func upsertRecords(d Dialect, n int) string {
-	return bind(d, `INSERT INTO records (`+recordColumns+`) VALUES `+placeholders(n, 6)+upsertRecord)
+	return bind(d, `INSERT INTO records (`+recordWriteColumns+`) VALUES `+placeholders(n, recordWriteArgs)+upsertRecord)
 }
 
 const upsertRecord = `
 ON CONFLICT (category, id) DO UPDATE SET subject = excluded.subject, created = excluded.created,
-	restricted = excluded.restricted, body = excluded.body`
+	restricted = excluded.restricted, body = excluded.body, erasure_pending = excluded.erasure_pending`
 
 // Record returns the record ref, or an error wrapping privacy.ErrNotFound.
 func (s *Store) Record(ctx context.Context, ref privacy.Ref) (privacy.Record, error) {
@@ -224,6 +234,19 @@ func (s *Store) BySubject(ctx context.Context, subject privacy.SubjectID) iter.S
 ORDER BY category, id LIMIT $4`)
 	return s.walk(ctx, "sqlstore.Store.BySubject", privacy.Ref{}, func(after privacy.Ref) (string, []any) {
 		return query, []any{string(subject), string(after.Category), after.ID, scanPage}
+	})
+}
+
+// PendingErasures yields the records whose events hold
+// steward.EventErasurePending — erasures a legal hold held back — in Ref
+// order, found through an index without reading any other record: the
+// steward.PendingFinder that Steward.Sweep completes those erasures with. It
+// reads a page at a time, as [Store.Scan], so the caller may change the
+// store as it goes.
+func (s *Store) PendingErasures(ctx context.Context) iter.Seq2[privacy.Record, error] {
+	query := bind(s.dialect, pendingQuery)
+	return s.walk(ctx, "sqlstore.Store.PendingErasures", privacy.Ref{}, func(after privacy.Ref) (string, []any) {
+		return query, []any{string(after.Category), after.ID, scanPage}
 	})
 }
 

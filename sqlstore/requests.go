@@ -22,8 +22,10 @@ func (s *Store) Requests() steward.RequestStore { return &requests{s: s} }
 func (s *Store) Archives() steward.ArchiveStore { return &archives{s: s} }
 
 var (
-	_ steward.RequestStore = (*requests)(nil)
-	_ steward.ArchiveStore = (*archives)(nil)
+	_ steward.RequestStore  = (*requests)(nil)
+	_ steward.ArchiveStore  = (*archives)(nil)
+	_ steward.PendingFinder = (*Store)(nil)
+	_ steward.SubjectEraser = (*Store)(nil)
 )
 
 // requests is the store's data subject requests.
