@@ -243,7 +243,9 @@ func (s *Steward) close(ctx context.Context, op, id string, state privacy.Reques
 }
 
 // PolicyFor returns the retention policy a request is carried out under: the
-// one in force when it was received.
+// one in force when it was received, which is Options.Policy or one of
+// Options.EarlierPolicies; another gives an error wrapping
+// privacy.ErrNotFound.
 func (s *Steward) PolicyFor(r Request) (*retention.Policy, error) {
 	p := s.policies.get(r.Policy)
 	if p == nil {

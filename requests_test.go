@@ -370,6 +370,22 @@ func TestRequestsAndGrantsOutliveTheProcess(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 1, n, "the archive grant outlived the process")
+
+	// A host that changed its policy since finds the request's policy among
+	// the earlier ones it passes, and only there.
+	changed, err := retention.NewPolicy(retention.DutchFiscal("invoice", nil), retention.DutchFiscal("receipt", nil))
+	require.NoError(t, err)
+	s, err = steward.New(st, &steward.Options{Policy: changed, Clock: clock})
+	require.NoError(t, err)
+	_, err = s.PolicyFor(got)
+	assert.ErrorIs(t, err, privacy.ErrNotFound, "a policy the Steward was not given")
+	s, err = steward.New(st, &steward.Options{Policy: changed, EarlierPolicies: []*retention.Policy{policy}, Clock: clock})
+	require.NoError(t, err)
+	p, err = s.PolicyFor(got)
+	require.NoError(t, err)
+	assert.Same(t, policy, p)
+	_, err = steward.New(st, &steward.Options{Policy: changed, EarlierPolicies: []*retention.Policy{nil}})
+	assert.ErrorIs(t, err, privacy.ErrInvalid)
 }
 
 // scanCounter is a sqlstore that counts the records its full scans yield.

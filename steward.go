@@ -57,6 +57,11 @@ type Options struct {
 	// Policy decides retention; nil is a policy with no rules, under which
 	// nothing is retained and nothing is due.
 	Policy *retention.Policy
+	// EarlierPolicies are policies in force before Policy. A request names
+	// the policy it was received under; one kept in a database outlives the
+	// process, and [Steward.PolicyFor] finds its policy among Policy and
+	// these.
+	EarlierPolicies []*retention.Policy
 	// Holds keeps legal holds. Nil uses the records store when it is a
 	// retention.HoldStore (as the memory store and sqlstore are).
 	Holds retention.HoldStore
@@ -205,6 +210,12 @@ func New(records Records, opts *Options) (*Steward, error) {
 		policies: newPolicyRegistry(),
 	}
 	s.policies.add(o.Policy)
+	for _, p := range o.EarlierPolicies {
+		if p == nil {
+			return nil, &privacy.Error{Op: op, Msg: "an earlier policy is nil", Err: privacy.ErrInvalid}
+		}
+		s.policies.add(p)
+	}
 	return s, nil
 }
 
