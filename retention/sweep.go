@@ -407,9 +407,9 @@ func (s *Sweeper) walkPages(disposePage func(after privacy.Ref, size int, decide
 				mu.Unlock()
 				if !signaled && len(recs) > 0 {
 					signaled = true
-					// Fewer records than asked for means none are left
-					// after them (but those another sweeper holds).
-					reads <- read{next: recs[len(recs)-1].Ref, more: len(recs) == o.PageSize && !page.Capped}
+					// Only an empty page ends a walk: a store may hand out
+					// fewer records than asked for while more follow.
+					reads <- read{next: recs[len(recs)-1].Ref, more: !page.Capped}
 				}
 				return events, nil
 			}

@@ -396,3 +396,34 @@ func TestNewSweeperNeedsItsParts(t *testing.T) {
 	_, err := retention.NewSweeper(nil, nil, nil, nil)
 	assert.ErrorIs(t, err, privacy.ErrInvalid)
 }
+
+// smallPages hands out at most three records a page, whatever a sweep asks
+// for, and may have pages under way at once.
+type smallPages struct{ *retention.MemoryStore }
+
+func (s smallPages) DisposePage(ctx context.Context, after privacy.Ref, size int,
+	decide func([]privacy.Record, [][]retention.Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	return s.MemoryStore.DisposePage(ctx, after, min(size, 3), decide)
+}
+
+func (s smallPages) DisposeCandidatePage(ctx context.Context, category privacy.Category, before time.Time, after privacy.Ref, size int,
+	decide func([]privacy.Record, [][]retention.Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	return s.MemoryStore.DisposeCandidatePage(ctx, category, before, after, min(size, 3), decide)
+}
+
+func (smallPages) PagesAtOnce() int { return 2 }
+
+// A page with fewer records than the sweep asked for does not end the walk:
+// only an empty one does.
+func TestShortPagesDoNotEndASweep(t *testing.T) {
+	f := newFixture(t, pagedPath)
+	f.invoices(t, "a", 2019, 10)
+	f.invoices(t, "b", 2024, 4)
+	f.clock.Set(day(2027, 1, 1))
+	sw, err := retention.NewSweeper(smallPages{f.store}, f.store, policy(t, retention.DutchFiscal("invoice", nil)), &retention.SweeperOptions{Clock: f.clock, Audit: f.audit})
+	require.NoError(t, err)
+	rep, err := sw.Execute(f.ctx, &retention.ExecuteOptions{PageSize: 5})
+	require.NoError(t, err)
+	assert.Equal(t, 10, rep.Disposed)
+	assert.Equal(t, 4, f.store.Len())
+}
