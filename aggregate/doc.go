@@ -105,7 +105,8 @@
 // memory until it is dropped, and is not safe for concurrent use. An exact
 // two-dimensional release lays out the full cross product of the keys, and
 // the secondary suppression search grows with it: keep dimensions to
-// hundreds of keys. A Budget
-// lives in memory; a host that must keep a budget across restarts records
-// the releases it made and charges them again at start.
+// hundreds of keys. A Budget made by [NewBudget] lives in memory and starts
+// from nothing in every process; one made by [OpenBudget] keeps what it
+// spent in a [BudgetStore] (package sqlstore has one), so that restarts and
+// other processes charge the same budget.
 package aggregate

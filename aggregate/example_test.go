@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"math/big"
@@ -127,4 +128,33 @@ func Example_private() {
 	// fishing      2
 	// discrete Laplace: epsilon 0.5, scale 2, 95% of draws within ±6
 	// budget left: epsilon 0.5
+}
+
+// A budget kept in a store outlives the process: opened again by its name,
+// here as a restarted host would, it starts from what it spent. A host keeps
+// it in its database with sqlstore's Budgets.
+func ExampleOpenBudget() {
+	ctx := context.Background()
+	store := aggregate.NewMemoryBudgets() // sqlstore.Store.Budgets() in production
+	budget, err := aggregate.OpenBudget(ctx, store, "clients by sector", 1, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := budget.ChargeContext(ctx, 0.75, 0); err != nil {
+		fmt.Println(err)
+		return
+	}
+	restarted, err := aggregate.OpenBudget(ctx, store, "clients by sector", 1, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	eps, _ := restarted.Remaining()
+	fmt.Println("left after a restart: epsilon", eps)
+	err = restarted.ChargeContext(ctx, 0.5, 0)
+	fmt.Println(errors.Is(err, privacy.ErrConflict))
+	// Output:
+	// left after a restart: epsilon 0.25
+	// true
 }

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"context"
 	"math"
 	"slices"
 )
@@ -13,10 +14,10 @@ import (
 // The budget is charged first and is not refunded if the release then fails
 // (an overflow, a failing noise source): the failure itself can depend on
 // the data.
-func (t *Table) publishPrivate() (*Release, error) {
+func (t *Table) publishPrivate(ctx context.Context) (*Release, error) {
 	const op = "aggregate.Table.Publish"
 	p := t.cfg.priv
-	if err := p.Budget.charge(op, p.eps, p.charge); err != nil {
+	if err := p.Budget.charge(ctx, op, p.eps, p.charge); err != nil {
 		return nil, err
 	}
 

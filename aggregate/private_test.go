@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -416,4 +417,75 @@ func TestPrivateReleaseIsRepeatable(t *testing.T) {
 	assert.Equal(t, int64(13), r2.Cells[0].Subjects)
 	eps, _ := b.Remaining()
 	assert.Zero(t, eps)
+}
+
+// failingBudgets is a BudgetStore whose charges fail.
+type failingBudgets struct{ *aggregate.MemoryBudgets }
+
+func (failingBudgets) Charge(context.Context, string, aggregate.Amount, aggregate.Amount) (aggregate.Amount, error) {
+	return aggregate.Amount{}, errors.New("connection refused")
+}
+
+func TestOpenBudget(t *testing.T) {
+	ctx := context.Background()
+	dims := []aggregate.Dim{{Name: "sector", Keys: []string{"a", "b"}}}
+	rows := rowsOf(group{key: aggregate.Key{"a"}, prefix: "s", n: 30})
+	publish := func(b *aggregate.Budget, eps float64) (*aggregate.Release, error) {
+		tab, err := aggregate.New(dims, &aggregate.Options{Private: &aggregate.Private{Epsilon: eps, Budget: b, Noise: &recordingNoise{}}})
+		require.NoError(t, err)
+		require.NoError(t, tab.AddAll(ctx, seqOf(rows)))
+		return tab.PublishContext(ctx)
+	}
+	t.Run("budgets opened by one name share what they spend", func(t *testing.T) {
+		store := aggregate.NewMemoryBudgets()
+		a, err := aggregate.OpenBudget(ctx, store, "clients", 1, 0)
+		require.NoError(t, err)
+		b, err := aggregate.OpenBudget(ctx, store, "clients", 1, 0)
+		require.NoError(t, err)
+		other, err := aggregate.OpenBudget(ctx, store, "visits", 1, 0)
+		require.NoError(t, err)
+		_, err = publish(a, 0.6)
+		require.NoError(t, err)
+		rel, err := publish(b, 0.6)
+		assert.Nil(t, rel)
+		require.ErrorIs(t, err, privacy.ErrConflict, "the other process's release spent most of it")
+		eps, _ := b.Remaining()
+		assert.InDelta(t, 0.4, eps, 1e-15, "the refusal brings what was spent elsewhere")
+		_, err = publish(other, 0.6)
+		require.NoError(t, err, "a budget of another name is its own")
+	})
+	t.Run("a budget reopened starts from what it spent", func(t *testing.T) {
+		store := aggregate.NewMemoryBudgets()
+		a, err := aggregate.OpenBudget(ctx, store, "clients", 1, 1e-6)
+		require.NoError(t, err)
+		for range 3 {
+			require.NoError(t, a.ChargeContext(ctx, 0.1, 1e-7))
+		}
+		again, err := aggregate.OpenBudget(ctx, store, "clients", 1, 1e-6)
+		require.NoError(t, err)
+		eps, delta, charges := again.Spent()
+		assert.InDelta(t, 0.3, eps, 1e-15)
+		assert.InDelta(t, 3e-7, delta, 1e-20)
+		assert.Equal(t, 3, charges)
+		require.NoError(t, again.ChargeContext(ctx, 0.7, 0))
+		assert.ErrorIs(t, again.ChargeContext(ctx, 0.1, 0), privacy.ErrConflict, "0.3 + 0.7 is exactly the total")
+	})
+	t.Run("a store that fails refuses the release", func(t *testing.T) {
+		b, err := aggregate.OpenBudget(ctx, failingBudgets{aggregate.NewMemoryBudgets()}, "clients", 1, 0)
+		require.NoError(t, err)
+		rel, err := publish(b, 0.5)
+		assert.Nil(t, rel)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "connection refused")
+		_, _, charges := b.Spent()
+		assert.Zero(t, charges)
+	})
+	t.Run("a store and a name are required", func(t *testing.T) {
+		_, err := aggregate.OpenBudget(ctx, nil, "clients", 1, 0)
+		assert.ErrorIs(t, err, privacy.ErrInvalid)
+		_, err = aggregate.OpenBudget(ctx, aggregate.NewMemoryBudgets(), "", 1, 0)
+		assert.ErrorIs(t, err, privacy.ErrInvalid)
+		_, err = aggregate.OpenBudget(ctx, aggregate.NewMemoryBudgets(), "clients", 0, 0)
+		assert.ErrorIs(t, err, privacy.ErrInvalid)
+	})
 }

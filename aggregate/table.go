@@ -334,16 +334,23 @@ func Build(ctx context.Context, dims []Dim, rows iter.Seq2[Row, error], opts *Op
 	if err := t.AddAll(ctx, rows); err != nil {
 		return nil, err
 	}
-	return t.Publish()
+	return t.PublishContext(ctx)
 }
 
 // Publish makes a release of the table's current figures: exact figures
 // with disclosure control, or, when Options.Private is set, noisy figures
 // after charging the budget (see [Private]). The table can go on counting
-// rows and publish again; each private release charges the budget anew.
+// rows and publish again; each private release charges the budget anew. It
+// is PublishContext with a background context.
 func (t *Table) Publish() (*Release, error) {
+	return t.PublishContext(context.Background())
+}
+
+// PublishContext is Publish with ctx for the budget's store (see
+// [OpenBudget]).
+func (t *Table) PublishContext(ctx context.Context) (*Release, error) {
 	if t.cfg.priv != nil {
-		return t.publishPrivate()
+		return t.publishPrivate(ctx)
 	}
 	return t.publishExact()
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smartbooqing/steward"
+	"github.com/smartbooqing/steward/aggregate"
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -27,6 +28,7 @@ func harness(open func(t testing.TB) *sqlstore.Store) storetest.Harness {
 		Disclosures: func(t *testing.T) consent.DisclosureStore { return open(t).Disclosures() },
 		Requests:    func(t *testing.T) steward.RequestStore { return open(t).Requests() },
 		Archives:    func(t *testing.T) steward.ArchiveStore { return open(t).Archives() },
+		Budgets:     func(t *testing.T) aggregate.BudgetStore { return open(t).Budgets() },
 	}
 }
 

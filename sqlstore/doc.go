@@ -1,7 +1,8 @@
 // Package sqlstore keeps steward's bookkeeping in a SQL database: the host's
 // records as steward sees them, legal holds, the hash-chained audit log, the
 // consent history, published notices, legal orders and disclosures, data
-// subject requests and archive grants. One [Store] serves them all, over
+// subject requests, archive grants and privacy budgets. One [Store] serves
+// them all, over
 // SQLite or PostgreSQL, and passes every suite of package storetest on both.
 //
 // # Basics
@@ -21,10 +22,11 @@
 //	sweeper, err := retention.NewSweeper(store, store, policy, &retention.SweeperOptions{Audit: store.AuditLog()})
 //
 // [Store.AuditLog], [Store.Consent], [Store.Notices], [Store.Disclosures],
-// [Store.Requests] and [Store.Archives] are views of the same store for the
-// interfaces whose method names clash with the inventory's
-// (privacy.AuditLog, consent.Store, consent.NoticeStore,
-// consent.DisclosureStore, steward.RequestStore, steward.ArchiveStore);
+// [Store.Requests], [Store.Archives] and [Store.Budgets] are views of the
+// same store for the interfaces whose method names clash with the
+// inventory's (privacy.AuditLog, consent.Store, consent.NoticeStore,
+// consent.DisclosureStore, steward.RequestStore, steward.ArchiveStore,
+// aggregate.BudgetStore);
 // steward.New finds the audit log, the requests and the archive grants of a
 // Store given as its records by itself. Hosts put records in with [Store.PutRecord], or
 // [Store.PutRecords] in batches; [Store.BySubject], [Store.Update] and

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smartbooqing/steward"
+	"github.com/smartbooqing/steward/aggregate"
 	"github.com/smartbooqing/steward/privacy"
 )
 
@@ -76,6 +77,37 @@ func TestRequestsLookupOfInvalidTextFindsNothing(t *testing.T) {
 			}
 			_, err = s.Archives().Get(ctx, "s\xff")
 			assert.ErrorIs(t, err, privacy.ErrNotFound)
+		})
+	}
+}
+
+// A privacy budget kept in the database is shared by the processes that open
+// it, and outlives them.
+func TestBudgetOutlivesTheProcess(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			if d.name == "PostgreSQL" {
+				postgresDSN(t)
+			}
+			dsn := d.dsn(t)
+			first := open(t, dsn)
+			b, err := aggregate.OpenBudget(ctx, first.Budgets(), "clients by sector", 1, 1e-6)
+			require.NoError(t, err)
+			for range 4 {
+				require.NoError(t, b.ChargeContext(ctx, 0.2, 1e-7))
+			}
+			require.NoError(t, first.Close())
+
+			second := open(t, dsn)
+			again, err := aggregate.OpenBudget(ctx, second.Budgets(), "clients by sector", 1, 1e-6)
+			require.NoError(t, err)
+			eps, delta, charges := again.Spent()
+			assert.InDelta(t, 0.8, eps, 1e-15)
+			assert.InDelta(t, 4e-7, delta, 1e-20)
+			assert.Equal(t, 4, charges)
+			assert.ErrorIs(t, again.ChargeContext(ctx, 0.3, 0), privacy.ErrConflict)
+			assert.NoError(t, again.ChargeContext(ctx, 0.2, 0), "exactly what is left")
 		})
 	}
 }

@@ -61,7 +61,7 @@ type Options struct {
 // (retention.HoldStore). The audit log and the consent stores have methods
 // whose names clash with those (Append, Pseudonymise), so they are views of
 // the same store: [Store.AuditLog], [Store.Consent], [Store.Notices],
-// [Store.Disclosures], [Store.Requests], [Store.Archives].
+// [Store.Disclosures], [Store.Requests], [Store.Archives], [Store.Budgets].
 type Store struct {
 	db      *sql.DB
 	dialect Dialect

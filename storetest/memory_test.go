@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/smartbooqing/steward"
+	"github.com/smartbooqing/steward/aggregate"
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -25,5 +26,6 @@ func TestMemoryStores(t *testing.T) {
 		Disclosures: func(*testing.T) consent.DisclosureStore { return consent.NewMemoryDisclosures() },
 		Requests:    func(*testing.T) steward.RequestStore { return steward.NewMemoryRequests() },
 		Archives:    func(*testing.T) steward.ArchiveStore { return steward.NewMemoryArchives() },
+		Budgets:     func(*testing.T) aggregate.BudgetStore { return aggregate.NewMemoryBudgets() },
 	})
 }

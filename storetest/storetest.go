@@ -20,7 +20,7 @@
 // message, as a driver in Go CDK's drivertest declares what it lacks. The
 // suites can also be run one by one: [RunAuditLog], [RunHoldStore],
 // [RunInventory], [RunConsentStore], [RunNoticeStore], [RunDisclosureStore],
-// [RunRequestStore], [RunArchiveStore].
+// [RunRequestStore], [RunArchiveStore], [RunBudgetStore].
 //
 // # What the suites check
 //
@@ -35,6 +35,7 @@ import (
 	"testing"
 
 	"github.com/smartbooqing/steward"
+	"github.com/smartbooqing/steward/aggregate"
 	"github.com/smartbooqing/steward/consent"
 	"github.com/smartbooqing/steward/privacy"
 	"github.com/smartbooqing/steward/retention"
@@ -58,6 +59,8 @@ type Harness struct {
 	Requests func(t *testing.T) steward.RequestStore
 	// Archives returns an empty archive grant store.
 	Archives func(t *testing.T) steward.ArchiveStore
+	// Budgets returns an empty privacy budget store.
+	Budgets func(t *testing.T) aggregate.BudgetStore
 }
 
 // Inventory is an inventory under test with what the suite needs around it.
@@ -90,4 +93,5 @@ func Run(t *testing.T, h Harness) {
 	suite("Disclosures", h.Disclosures != nil, func(t *testing.T) { RunDisclosureStore(t, h.Disclosures) })
 	suite("Requests", h.Requests != nil, func(t *testing.T) { RunRequestStore(t, h.Requests) })
 	suite("Archives", h.Archives != nil, func(t *testing.T) { RunArchiveStore(t, h.Archives) })
+	suite("Budgets", h.Budgets != nil, func(t *testing.T) { RunBudgetStore(t, h.Budgets) })
 }
