@@ -107,9 +107,10 @@ func (s *Store) readEvents(ctx context.Context, dst []privacy.Event, query strin
 }
 
 // appendEvents chains events after the log's head, in place, and stores
-// them, inside tx, and returns them as stored. It locks the head row first (in SQLite the
-// write transaction has it already), so appends are serial however many
-// processes write; the lock is held until tx ends, so callers take it last.
+// them, inside tx, and returns them as stored. It locks the head row first
+// (in SQLite the write transaction has it already), so appends are serial
+// however many processes write; the lock is held until tx ends, so callers
+// take it last.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events []privacy.Event) ([]privacy.Event, error) {
 	return s.appendEventsOn(ctx, tx, nil, events)
 }
@@ -259,31 +260,30 @@ func appendCopyEvents(dst []byte, events []privacy.Event) []byte {
 		dst = binary.BigEndian.AppendUint32(dst, 8)
 		return binary.BigEndian.AppendUint64(dst, uint64(v))
 	}
-	str := func(dst []byte, v string) []byte {
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
-		return append(dst, v...)
-	}
-	raw := func(dst []byte, v []byte) []byte {
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
-		return append(dst, v...)
-	}
 	for i := range events {
 		e := &events[i]
 		dst = binary.BigEndian.AppendUint16(dst, 12)
 		dst = num(dst, int64(e.Seq))
 		dst = num(dst, e.Time.UnixMicro()-postgresEpoch)
-		dst = str(dst, string(e.Action))
-		dst = str(dst, e.Actor)
-		dst = str(dst, string(e.Subject))
-		dst = str(dst, string(e.Ref.Category))
-		dst = str(dst, e.Ref.ID)
-		dst = str(dst, e.Object)
+		dst = copyField(dst, e.Action)
+		dst = copyField(dst, e.Actor)
+		dst = copyField(dst, e.Subject)
+		dst = copyField(dst, e.Ref.Category)
+		dst = copyField(dst, e.Ref.ID)
+		dst = copyField(dst, e.Object)
 		dst = num(dst, e.Count)
-		dst = str(dst, e.Reason)
-		dst = raw(dst, e.Prev[:])
-		dst = raw(dst, e.Hash[:])
+		dst = copyField(dst, e.Reason)
+		dst = copyField(dst, e.Prev[:])
+		dst = copyField(dst, e.Hash[:])
 	}
 	return binary.BigEndian.AppendUint16(dst, 0xffff) // trailer: -1
+}
+
+// copyField appends a text or bytea field of a binary COPY row: its length
+// and its bytes.
+func copyField[T ~string | ~[]byte](dst []byte, v T) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(v)))
+	return append(dst, v...)
 }
 
 // postgresEpoch is 2000-01-01 00:00:00 UTC in Unix microseconds.

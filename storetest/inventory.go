@@ -397,6 +397,27 @@ func pagedCases(
 			require.NoError(t, err)
 			assert.Zero(t, n, "past the last record the page is empty")
 		}},
+		{"a page's records are as stored but for their fields, which may be left out", func(t *testing.T, inv Inventory) {
+			want := []privacy.Record{testRecord("invoice", "a", "s1"), testRecord("invoice", "restricted", "s2"), testRecord("order", "b", "s1")}
+			want[1].Created = time.Date(1999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+			want[2].Events = nil
+			fill(t, inv, want...)
+			var got []privacy.Record
+			_, _, err := paged(inv).DisposePage(ctx, privacy.Ref{}, 10, func(page []privacy.Record, _ [][]retention.Hold) ([]privacy.Event, error) {
+				for _, r := range page {
+					got = append(got, r.Clone())
+				}
+				return nil, nil
+			})
+			require.NoError(t, err)
+			require.Len(t, got, len(want))
+			for i := range want {
+				if got[i].Fields == nil {
+					want[i].Fields = nil
+				}
+				assert.Empty(t, cmp.Diff(want[i], got[i], sameRecord), "(-stored +in the page)")
+			}
+		}},
 		{"a page deletes the records its tombstones name and appends every event in order", func(t *testing.T, inv Inventory) {
 			five(t, inv)
 			_, _, err := paged(inv).DisposePage(ctx, privacy.Ref{}, 10, func(page []privacy.Record, _ [][]retention.Hold) ([]privacy.Event, error) {
