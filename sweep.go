@@ -106,9 +106,11 @@ func (s *Steward) Sweep(ctx context.Context, opts *retention.ExecuteOptions) (Sw
 	if err != nil || rep.Capped {
 		return out, err
 	}
-	records := s.records.(retention.Inventory).Scan(ctx, privacy.Ref{})
+	var records iter.Seq2[privacy.Record, error]
 	if pf, ok := s.records.(PendingFinder); ok {
 		records = pf.PendingErasures(ctx)
+	} else {
+		records = s.records.(retention.Inventory).Scan(ctx, privacy.Ref{})
 	}
 	out.Completed, err = s.completePending(ctx, records)
 	return out, privacy.Wrap(op, err)
