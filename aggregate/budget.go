@@ -62,6 +62,9 @@ func (a Amount) Add(b Amount) Amount {
 		Delta: new(big.Rat).Add(ratOrZero(a.Delta), ratOrZero(b.Delta)), Charges: a.Charges + b.Charges}
 }
 
+// clone returns a in new rationals, which the caller may keep.
+func (a Amount) clone() Amount { return a.Add(Amount{}) }
+
 // Within reports whether a is at most total in epsilon and in delta.
 func (a Amount) Within(total Amount) bool {
 	return ratOrZero(a.Epsilon).Cmp(ratOrZero(total.Epsilon)) <= 0 && ratOrZero(a.Delta).Cmp(ratOrZero(total.Delta)) <= 0
@@ -232,13 +235,13 @@ func (m *MemoryBudgets) Charge(ctx context.Context, name string, total, charge A
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	spent := m.spent[name].Add(Amount{})
+	spent := m.spent[name].clone()
 	next := spent.Add(charge)
 	if !next.Within(total) {
 		return spent, &privacy.Error{Op: "aggregate.MemoryBudgets.Charge", Msg: fmt.Sprintf("budget %q exhausted", name), Err: privacy.ErrConflict}
 	}
 	m.spent[name] = next
-	return next.Add(Amount{}), nil
+	return next.clone(), nil
 }
 
 // Spent implements BudgetStore.
@@ -248,7 +251,7 @@ func (m *MemoryBudgets) Spent(ctx context.Context, name string) (Amount, error) 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.spent[name].Add(Amount{}), nil
+	return m.spent[name].clone(), nil
 }
 
 // Remaining returns what the budget can still spend.

@@ -427,3 +427,55 @@ func TestShortPagesDoNotEndASweep(t *testing.T) {
 	assert.Equal(t, 10, rep.Disposed)
 	assert.Equal(t, 4, f.store.Len())
 }
+
+// secondPageFails fails the second page it is given after its decision, so
+// that the page after it may already be under way; three pages may be.
+type secondPageFails struct {
+	*retention.MemoryStore
+	mu    sync.Mutex
+	pages int
+}
+
+var errSecondPage = errors.New("second page lost")
+
+func (s *secondPageFails) DisposePage(ctx context.Context, after privacy.Ref, size int,
+	decide func([]privacy.Record, [][]retention.Hold) ([]privacy.Event, error)) (privacy.Ref, int, error) {
+	s.mu.Lock()
+	s.pages++
+	fail := s.pages == 2
+	s.mu.Unlock()
+	return s.MemoryStore.DisposePage(ctx, after, size, func(page []privacy.Record, holds [][]retention.Hold) ([]privacy.Event, error) {
+		events, err := decide(page, holds)
+		if fail {
+			return nil, errSecondPage
+		}
+		return events, err
+	})
+}
+
+func (*secondPageFails) PagesAtOnce() int { return 3 }
+
+// With pages under way at once, a failed page stops the run, Next stays
+// before it whatever the pages after it did, the report counts what was
+// disposed of, and resuming from Next finishes the work.
+func TestFailedPageKeepsNextBeforeIt(t *testing.T) {
+	f := newFixture(t, pagedPath)
+	f.invoices(t, "a", 2019, 12)
+	f.clock.Set(day(2027, 1, 1))
+	store := &secondPageFails{MemoryStore: f.store}
+	sw, err := retention.NewSweeper(store, f.store, policy(t, retention.DutchFiscal("invoice", nil)), &retention.SweeperOptions{Clock: f.clock, Audit: f.audit})
+	require.NoError(t, err)
+	// A bypass-free run with After set takes the paged walk.
+	start := privacy.Ref{Category: "invoice"}
+	rep, err := sw.Execute(f.ctx, &retention.ExecuteOptions{PageSize: 3, After: start})
+	require.ErrorIs(t, err, errSecondPage)
+	assert.Equal(t, privacy.Ref{Category: "invoice", ID: "2019-a-002"}, rep.Next, "after the first page, the last one that finished in order")
+	assert.Equal(t, rep.Disposed, f.count(privacy.ActionDisposed), "the report counts every disposal made")
+	for i := 3; i < 6; i++ {
+		assert.True(t, f.exists(privacy.Ref{Category: "invoice", ID: fmt.Sprintf("2019-a-%03d", i)}), "the failed page disposed of nothing")
+	}
+	rep2, err := sw.Execute(f.ctx, &retention.ExecuteOptions{PageSize: 3, After: rep.Next})
+	require.NoError(t, err)
+	assert.Equal(t, 12, rep.Disposed+rep2.Disposed)
+	assert.Zero(t, f.store.Len())
+}

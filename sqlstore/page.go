@@ -224,6 +224,10 @@ func pageIndex(page []privacy.Record, last int, ref privacy.Ref) int {
 	return -1
 }
 
+// pageColumnTypes are the types of a page's columns, recordColumns and the
+// ctid, as readPagePostgres decodes them.
+var pageColumnTypes = [...]uint32{pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.BoolOID, pgtype.ByteaOID, pgtype.TIDOID}
+
 // maxPageAlloc bounds what a page allocates for its records before it
 // has read them, whatever page size a caller asks for.
 const maxPageAlloc = 1 << 14
@@ -249,13 +253,12 @@ func readPagePostgres(ctx context.Context, conn *sql.Conn, rr *recordReader, dst
 		}
 		defer rows.Close()
 		fields := rows.FieldDescriptions()
-		want := []uint32{pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.BoolOID, pgtype.ByteaOID, pgtype.TIDOID}
-		if len(fields) != len(want) {
-			return fmt.Errorf("a page has %d columns, want %d", len(fields), len(want))
+		if len(fields) != len(pageColumnTypes) {
+			return fmt.Errorf("a page has %d columns, want %d", len(fields), len(pageColumnTypes))
 		}
 		for i, f := range fields {
 			// text is its bytes in either format.
-			if f.DataTypeOID != want[i] || f.Format != pgtype.BinaryFormatCode && f.DataTypeOID != pgtype.TextOID {
+			if f.DataTypeOID != pageColumnTypes[i] || f.Format != pgtype.BinaryFormatCode && f.DataTypeOID != pgtype.TextOID {
 				return nil
 			}
 		}

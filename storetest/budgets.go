@@ -24,19 +24,12 @@ func amount(t *testing.T, epsilon, delta string, charges int) aggregate.Amount {
 	return aggregate.Amount{Epsilon: e, Delta: d, Charges: charges}
 }
 
-// sameAmount asserts that got is want, exactly.
+// sameAmount asserts that got is want, exactly: each within the other.
 func sameAmount(t *testing.T, want, got aggregate.Amount, msg string) {
 	t.Helper()
-	zero := new(big.Rat)
-	or := func(r *big.Rat) *big.Rat {
-		if r == nil {
-			return zero
-		}
-		return r
-	}
-	assert.True(t, or(want.Epsilon).Cmp(or(got.Epsilon)) == 0 && or(want.Delta).Cmp(or(got.Delta)) == 0 && want.Charges == got.Charges,
-		"%s: want epsilon %s, delta %s in %d charges; got %s, %s in %d", msg,
-		or(want.Epsilon).RatString(), or(want.Delta).RatString(), want.Charges, or(got.Epsilon).RatString(), or(got.Delta).RatString(), got.Charges)
+	assert.True(t, want.Within(got) && got.Within(want) && want.Charges == got.Charges,
+		"%s: want epsilon %v, delta %v in %d charges; got %v, %v in %d", msg,
+		want.Epsilon, want.Delta, want.Charges, got.Epsilon, got.Delta, got.Charges)
 }
 
 // RunBudgetStore checks that the stores newStore makes keep the contract of
